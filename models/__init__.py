@@ -1,0 +1,1 @@
+"""Torch models: one transformer backbone with MDM and ARM heads, losses, checkpoint I/O."""

@@ -1,0 +1,41 @@
+"""Training losses as pure functions of (model, batch, generator)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def mdm_loss(model, x0: torch.Tensor, maskable: torch.Tensor, *, mask_id: int,
+             generator: torch.Generator | None = None, elbo_weight: bool = False) -> torch.Tensor:
+    """Absorbing-state masked diffusion loss (Sahoo et al. 2024; Shi et al. 2024).
+
+    x0 [B, S] clean tokens; maskable [B, S] marks the cells that are not givens. Each row
+    draws t ~ U(0, 1) and masks every maskable cell with probability t; cross-entropy is
+    taken on the masked cells only, so givens are never masked nor predicted.
+    ``elbo_weight`` multiplies each row by 1/t (the continuous-time ELBO, eq. 10 of MDLM);
+    by default every masked cell weighs the same, which trained faster here.
+    """
+    B, S = x0.shape
+    dev = x0.device
+    t = torch.rand(B, 1, generator=generator, device="cpu").to(dev).clamp_min(1e-3)
+    u = torch.rand(B, S, generator=generator, device="cpu").to(dev)
+    mask = maskable & (u < t)
+    xt = torch.where(mask, torch.full_like(x0, mask_id), x0)
+    logits = model(xt)                                              # (B, S, V)
+    ce = F.cross_entropy(logits.transpose(1, 2), x0, reduction="none")  # (B, S)
+    ce = ce * mask
+    if elbo_weight:
+        n = maskable.sum(1).clamp_min(1)
+        return ((ce.sum(1) / t.squeeze(1)) / n).mean()
+    return ce.sum() / mask.sum().clamp_min(1)
+
+
+def arm_loss(model, prompt: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:
+    """Teacher-forced next-token loss on the answer half of [prompt(L), answer(L)].
+
+    Position L-1+k predicts answer[k], so the input is the sequence minus its last token.
+    """
+    L = prompt.shape[1]
+    seq = torch.cat([prompt, answer], 1)[:, :-1]
+    logits = model(seq)[:, L - 1:]                                  # (B, L, V)
+    return F.cross_entropy(logits.transpose(1, 2), answer)

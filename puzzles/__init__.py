@@ -1,0 +1,1 @@
+"""Puzzle logic in pure numpy: Sudoku and lattice mazes (never imports torch)."""

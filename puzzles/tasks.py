@@ -1,0 +1,200 @@
+"""Task adapters: everything a model-facing entry point needs to know about a puzzle.
+
+Each task declares, in this one place, its vocabulary, its MASK id, the ids a model may
+emit, its grid shape, how questions become token rows and back, how answers are
+verified and graded (singles / dead-end depth), and how training batches are drawn.
+Pure numpy: torch-side code converts with ``torch.from_numpy``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from puzzles import maze as mz
+from puzzles import sudoku as sd
+
+
+@dataclass
+class Batch:
+    """Training batch. MDM: ``tokens`` with ``maskable``; ARM: ``prompt`` and ``answer``."""
+    tokens: np.ndarray
+    maskable: np.ndarray
+    prompt: np.ndarray
+    answer: np.ndarray
+
+
+@dataclass
+class SudokuTask:
+    box: sd.Box = sd.DEFAULT_BOX
+    name: str = "sudoku"
+
+    @property
+    def n(self) -> int:
+        return self.box[0] * self.box[1]
+
+    def vocab(self) -> list[str]:
+        return sd.vocab(self.box)
+
+    @property
+    def mask_id(self) -> int:
+        return sd.mask_id(self.box)
+
+    def model_fields(self, kind: str) -> dict:
+        return dict(task="sudoku", vocab_size=self.n + 1, mask_id=self.mask_id,
+                    out_tokens=tuple(range(self.n)), rows=self.n, cols=self.n,
+                    box_rows=self.box[0], box_cols=self.box[1], paired=False, rel_bias="sudoku")
+
+    # --- questions <-> tokens
+    def encode(self, questions: np.ndarray) -> np.ndarray:
+        return sd.encode(questions, self.box)
+
+    def arm_prompt(self, questions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(prompt tokens [N, L], forced answer tokens [N, L], -1 where free): the ARM
+        copies each given into its answer instead of choosing it."""
+        q = np.asarray(questions)
+        return sd.encode(q, self.box), np.where(q > 0, q.astype(np.int64) - 1, -1)
+
+    def decode(self, tokens: np.ndarray, questions: np.ndarray) -> np.ndarray:
+        return sd.decode(tokens, self.box)
+
+    def verify(self, questions, answers) -> tuple[np.ndarray, list[str]]:
+        v = sd.verify(np.asarray(questions), np.asarray(answers), self.box)
+        return v.solved, [v.reason(i, self.box) for i in range(len(v.solved))]
+
+    def depth(self, question) -> int | None:
+        return sd.singles_depth(question, self.box)
+
+    # --- training data
+    def make_pool(self, size: int, seed: int) -> dict:
+        rng = np.random.default_rng([seed, 7])
+        return {"grids": np.stack([sd.random_grid(rng, self.box) for _ in range(size)])}
+
+    def batch(self, pool: dict, rng: np.random.Generator, size: int,
+              arm_mask: tuple[float, float] = (0.55, 0.72)) -> Batch:
+        """Random complete grids under random symmetries. For the MDM every cell is
+        maskable (the loss draws t); the ARM sees a random puzzle-like prompt with a
+        fraction of ``arm_mask`` cells blanked."""
+        g = pool["grids"][rng.integers(len(pool["grids"]), size=size)]
+        (g,) = sd.augment(g, rng, self.box)
+        tokens = sd.encode(g, self.box)
+        frac = rng.uniform(*arm_mask, size=(size, 1))
+        q = np.where(rng.random(g.shape) < frac, 0, g)
+        return Batch(tokens, np.ones_like(tokens, dtype=bool), sd.encode(q, self.box), tokens)
+
+
+@dataclass
+class MazeTask:
+    rows: int = 10
+    cols: int = 10
+    name: str = "maze"
+    algorithm: str = "wilson"
+    extra_open: float = 0.0
+
+    def vocab(self) -> list[str]:
+        return mz.vocab()
+
+    @property
+    def mask_id(self) -> int:
+        return mz.MASK
+
+    def model_fields(self, kind: str) -> dict:
+        return dict(task="maze", vocab_size=mz.VOCAB_SIZE, mask_id=mz.MASK,
+                    out_tokens=(mz.OFF, mz.ON), rows=self.rows, cols=self.cols,
+                    paired=(kind == "mdm"), rel_bias="grid")
+
+    def encode(self, questions: list[np.ndarray]) -> np.ndarray:
+        return np.stack([mz.encode(q) for q in questions])
+
+    def arm_prompt(self, questions):
+        t = self.encode(questions)
+        L = self.rows * self.cols
+        state = t[:, L:]
+        return t[:, :L], np.where(state == mz.ON, mz.ON, -1)
+
+    def decode(self, tokens: np.ndarray, questions) -> list[np.ndarray]:
+        L = self.rows * self.cols
+        if tokens.shape[1] == L:          # ARM output: the state half only
+            tokens = np.concatenate([np.zeros_like(tokens), tokens], 1)
+        return [mz.decode(t, q) for t, q in zip(tokens, questions)]
+
+    def verify(self, questions, answers) -> tuple[np.ndarray, list[str]]:
+        vs = [mz.verify(q, a) for q, a in zip(questions, answers)]
+        return np.array([v.solved for v in vs]), [v.reason for v in vs]
+
+    def depth(self, question) -> int | None:
+        return mz.dead_end_depth(question)
+
+    def make_pool(self, size: int, seed: int) -> dict:
+        qs = [mz.generate_one(seed, i, self.rows, self.cols, algorithm=self.algorithm,
+                              extra_open=self.extra_open) for i in range(size)]
+        toks = np.stack([mz.encode(q, mz.solve(q)) for q in qs])
+        return {"tokens": toks}
+
+    def batch(self, pool: dict, rng: np.random.Generator, size: int, **_) -> Batch:
+        """Pool mazes under a random symmetry of the square (8 when rows == cols)."""
+        t = pool["tokens"][rng.integers(len(pool["tokens"]), size=size)]
+        L = self.rows * self.cols
+        t = np.stack([_dihedral(row, self.rows, self.cols, int(rng.integers(8 if self.rows == self.cols else 4)))
+                      for row in t])
+        struct, state = t[:, :L], t[:, L:]
+        maskable = np.concatenate([np.zeros_like(struct, bool), struct < 16], 1)  # S/G flags >= 16
+        return Batch(t, maskable, struct, state)
+
+
+# Passage bit k of a cell points N, E, S, W (k = 0..3). Under a grid symmetry the bits
+# move with the directions: rotating the grid a quarter turn clockwise sends N to E.
+def _dihedral(tokens: np.ndarray, rows: int, cols: int, k: int) -> np.ndarray:
+    L = rows * cols
+    struct = tokens[:L].reshape(rows, cols)
+    state = tokens[L:].reshape(rows, cols)
+    flag, bits = struct // 16, struct % 16
+    dirs = [(bits >> d) & 1 for d in range(4)]                       # N, E, S, W
+
+    def rot(a):   # quarter turn clockwise of an array
+        return np.rot90(a, -1)
+    for _ in range(k % 4):
+        flag, state = rot(flag), rot(state)
+        n_, e_, s_, w_ = (rot(d) for d in dirs)
+        dirs = [w_, n_, e_, s_]                                      # new N was W, etc.
+    if k >= 4:                                                       # mirror left-right
+        flag, state = flag[:, ::-1], state[:, ::-1]
+        n_, e_, s_, w_ = (d[:, ::-1] for d in dirs)
+        dirs = [n_, w_, s_, e_]
+    bits = dirs[0] | dirs[1] << 1 | dirs[2] << 2 | dirs[3] << 3
+    return np.concatenate([(flag * 16 + bits).reshape(-1), state.reshape(-1)])
+
+
+TASKS = {"sudoku": SudokuTask, "maze": MazeTask}
+
+
+def get_task(name: str):
+    return TASKS[name]()
+
+
+def read_questions(task, path: str):
+    """(questions, answers or None) in the task's native form; raises ParseError."""
+    if task.name == "sudoku":
+        q, a, box = sd.read_file(path)
+        if box != task.box:
+            from puzzles.io import ParseError
+            raise ParseError(path, 1, f"{box[0] * box[1]}x{box[0] * box[1]} grids, but the model "
+                                      f"is for {task.n}x{task.n}")
+        return q, a
+    qs = mz.read_file(path)
+    for i, q in enumerate(qs):
+        mz.check_lattice(q, where=path, line=None)
+        if q.shape != (2 * task.rows + 1, 2 * task.cols + 1):
+            from puzzles.io import ParseError
+            raise ParseError(path, None, f"maze {i + 1} is {q.shape[0] // 2}x{q.shape[1] // 2} cells, "
+                                         f"the model is for {task.rows}x{task.cols}")
+    ans = None
+    if str(path).endswith(".csv"):
+        try:
+            ans = mz.read_file(path, answers=True)
+        except Exception:  # noqa: BLE001 - the answer column is optional
+            ans = None
+    return qs, ans
+
+
+

@@ -1,0 +1,100 @@
+"""The adaptive unmasking loop shared by every MDM sampler.
+
+Each step runs the model on the rows that still hold masks, turns logits into
+float32 log-probabilities, proposes a value per position (argmax, or a draw at a
+temperature) and lets a *selection rule* choose which masked positions to commit.
+Rows leave the batch as soon as they have no mask left, so NFE is counted per row.
+Only masked positions are ever written (``torch.where(sel, proposal, x)``).
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import torch
+
+ModelFn = Callable[[torch.Tensor], torch.Tensor]
+# select(logp [b, S, V], mask [b, S] bool, step, generator) -> bool [b, S]
+SelectFn = Callable[[torch.Tensor, torch.Tensor, int, torch.Generator | None], torch.Tensor]
+
+
+def entropy(logp: torch.Tensor) -> torch.Tensor:
+    """Shannon entropy in nats over the last axis; exact zeros for -inf entries (no NaN)."""
+    return torch.special.entr(logp.exp()).sum(-1)
+
+
+def error_proxy(logp: torch.Tensor, proxy: str) -> torch.Tensor:
+    """Per-position error score, lower is better: entropy, -confidence or -margin."""
+    if proxy == "entropy":
+        return entropy(logp)
+    top = logp.topk(2, dim=-1).values.exp()                     # (b, S, 2)
+    if proxy == "confidence":
+        return -top[..., 0]
+    if proxy == "margin":
+        return -(top[..., 0] - top[..., 1])
+    raise ValueError(f"unknown proxy {proxy!r}")
+
+
+def rank_masked(err: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Order of positions, best first, masked positions before all others.
+
+    Returns (order [b, S], masked_sorted [b, S] bool)."""
+    err = err.masked_fill(~mask, float("inf"))
+    order = err.argsort(dim=1, stable=True)
+    return order, mask.gather(1, order)
+
+
+def take_prefix(order: torch.Tensor, k: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Select the first k[b] positions of ``order`` in each row (k clipped to [1, #masked])."""
+    S = order.shape[1]
+    k = torch.minimum(k.clamp_min(1), mask.sum(1))
+    chosen = torch.arange(S, device=order.device)[None] < k[:, None]
+    return torch.zeros_like(mask).scatter(1, order, chosen)
+
+
+def _propose(logp: torch.Tensor, temperature: float, generator) -> torch.Tensor:
+    if temperature <= 0:
+        return logp.argmax(-1)
+    # Gumbel-max draw from softmax(logp / T); noise made on the CPU so a CPU generator
+    # reproduces runs on any device.
+    u = torch.rand(logp.shape, generator=generator).clamp_(1e-10, 1.0).to(logp.device)
+    return (logp / temperature - torch.log(-torch.log(u))).argmax(-1)
+
+
+@torch.no_grad()
+def unmask_loop(model_fn: ModelFn, x: torch.Tensor, *, mask_id: int, select: SelectFn,
+                temperature: float = 0.0, generator: torch.Generator | None = None,
+                max_steps: int | None = None) -> tuple[torch.Tensor, dict]:
+    """Decode every MASK in ``x`` [B, S]; returns (x_out, stats).
+
+    stats: ``nfe`` LongTensor [B] (forward passes that included the row),
+    ``tokens_per_step`` list of per-row lists, ``model_seconds``, ``total_seconds``,
+    ``overhead_seconds`` (sampler time outside the model).
+    """
+    x = x.clone()
+    B = x.shape[0]
+    nfe = torch.zeros(B, dtype=torch.long)
+    per_step: list[list[int]] = [[] for _ in range(B)]
+    active = (x == mask_id).any(1).nonzero().squeeze(1)
+    t_start, model_s, step = time.perf_counter(), 0.0, 0
+    while active.numel() and (max_steps is None or step < max_steps):
+        xa = x[active]
+        t0 = time.perf_counter()
+        logits = model_fn(xa)
+        if logits.is_cuda:
+            torch.cuda.synchronize()
+        model_s += time.perf_counter() - t0
+        logp = torch.log_softmax(logits.float(), dim=-1)             # (b, S, V)
+        mask = xa == mask_id
+        proposal = _propose(logp, temperature, generator)
+        sel = select(logp, mask, step, generator) & mask
+        x[active] = torch.where(sel, proposal, xa)
+        act = active.cpu()
+        nfe[act] += 1
+        for r, c in zip(act.tolist(), sel.sum(1).tolist()):
+            per_step[r].append(c)
+        active = active[(x[active] == mask_id).any(1)]
+        step += 1
+    total = time.perf_counter() - t_start
+    return x, {"nfe": nfe, "tokens_per_step": per_step, "model_seconds": model_s,
+               "total_seconds": total, "overhead_seconds": total - model_s}

@@ -1,0 +1,103 @@
+"""Selection rules and the sampler registry.
+
+Every sampler has the signature
+``(model_fn, x, *, mask_id, <options>, generator) -> (x_out, stats)`` and is found by
+name in ``SAMPLERS``; its options are the typed fields of ``OPTIONS[name]``.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from sampling.core import entropy, error_proxy, rank_masked, take_prefix, unmask_loop
+
+Proxy = Literal["entropy", "confidence", "margin"]
+
+
+class _Opts(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    temperature: float = Field(0.0, ge=0, description="0: argmax values; >0: draw values from p at this temperature.")
+
+
+class EBOptions(_Opts):
+    """Entropy-bounded unmasking (Ben-Hamu et al. 2025, Alg. 1)."""
+    gamma: float = Field(0.01, ge=0, description="Bound on sum of entropies minus the largest (nats).")
+    proxy: Proxy = Field("entropy", description="Error proxy that orders the positions.")
+
+
+class TopKOptions(_Opts):
+    """k positions per step, best first by the proxy (k=1, confidence: the top-1 baseline)."""
+    k: int = Field(1, ge=1, description="Positions unmasked per step.")
+    proxy: Proxy = Field("confidence", description="Error proxy that orders the positions.")
+
+
+class ThresholdOptions(_Opts):
+    """Fast-dLLM threshold: every position with confidence above tau, at least the best."""
+    tau: float = Field(0.9, gt=0, le=1, description="Confidence threshold.")
+
+
+class RandomOptions(_Opts):
+    """Vanilla MDM: uniformly random positions, spread evenly over a fixed step count."""
+    steps: int = Field(16, ge=1, description="Number of decoding steps (NFE) per puzzle.")
+
+
+def eb_sample(model_fn, x, *, mask_id, gamma=0.01, proxy="entropy", temperature=0.0, generator=None):
+    """Unmask the longest best-first prefix U with sum_U H - max_U H <= gamma (eq. 8).
+
+    Along the sorted order, cumsum(H) - cummax(H) never decreases, so the admissible
+    set is a prefix and its length is a count; at least one position is always taken.
+    """
+    def select(logp, mask, step, gen):
+        order, msorted = rank_masked(error_proxy(logp, proxy), mask)
+        h = entropy(logp).gather(1, order).masked_fill(~msorted, 0.0)
+        ok = (h.cumsum(1) - h.cummax(1).values <= gamma) & msorted
+        return take_prefix(order, ok.sum(1), mask)
+    return unmask_loop(model_fn, x, mask_id=mask_id, select=select, temperature=temperature,
+                       generator=generator)
+
+
+def topk_sample(model_fn, x, *, mask_id, k=1, proxy="confidence", temperature=0.0, generator=None):
+    def select(logp, mask, step, gen):
+        order, _ = rank_masked(error_proxy(logp, proxy), mask)
+        return take_prefix(order, torch.full((mask.shape[0],), k, device=mask.device), mask)
+    return unmask_loop(model_fn, x, mask_id=mask_id, select=select, temperature=temperature,
+                       generator=generator)
+
+
+def threshold_sample(model_fn, x, *, mask_id, tau=0.9, temperature=0.0, generator=None):
+    def select(logp, mask, step, gen):
+        conf = logp.max(-1).values.exp()
+        order, _ = rank_masked(-conf, mask)
+        best = take_prefix(order, torch.ones(mask.shape[0], dtype=torch.long, device=mask.device), mask)
+        return best | (mask & (conf > tau))
+    return unmask_loop(model_fn, x, mask_id=mask_id, select=select, temperature=temperature,
+                       generator=generator)
+
+
+def random_sample(model_fn, x, *, mask_id, steps=16, temperature=0.0, generator=None):
+    def select(logp, mask, step, gen):
+        left = mask.sum(1)
+        k = torch.ceil(left.float() / max(steps - step, 1)).long()
+        noise = torch.rand(mask.shape, generator=gen).to(mask.device)
+        order, _ = rank_masked(noise, mask)
+        return take_prefix(order, k, mask)
+    return unmask_loop(model_fn, x, mask_id=mask_id, select=select, temperature=temperature,
+                       generator=generator)
+
+
+SAMPLERS = {"eb": eb_sample, "topk": topk_sample, "threshold": threshold_sample, "random": random_sample}
+OPTIONS: dict[str, type[_Opts]] = {"eb": EBOptions, "topk": TopKOptions,
+                                   "threshold": ThresholdOptions, "random": RandomOptions}
+
+
+def run_sampler(name: str, model_fn, x, *, mask_id: int, options: BaseModel | dict | None = None,
+                generator: torch.Generator | None = None):
+    """Look up ``name``, validate its options, and decode."""
+    if name not in SAMPLERS:
+        raise KeyError(f"unknown sampler {name!r}; choose from {sorted(SAMPLERS)}")
+    opts = options if isinstance(options, BaseModel) else OPTIONS[name](**(options or {}))
+    return SAMPLERS[name](model_fn, x, mask_id=mask_id, generator=generator, **opts.model_dump())
+
+
