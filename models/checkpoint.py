@@ -31,6 +31,7 @@ def atomic_save(obj, path: str | Path) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(buf.getvalue())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -77,3 +78,10 @@ def load_model(path: str | Path, *, task: str | None = None, kind: str | None = 
     except RuntimeError as e:
         raise CheckpointError(f"{path}: weights do not fit the stored config: {e}") from None
     return model.to(device).eval(), ck
+
+
+def _umask() -> int:
+    import os
+    m = os.umask(0)
+    os.umask(m)
+    return m

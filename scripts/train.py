@@ -56,12 +56,13 @@ class TrainConfig(BaseModel):
     eval_seed: int = Field(2000, description="Seed of the validation puzzles.")
     save_every: int = Field(100, ge=1, description="Write the checkpoint and resume state every N steps.")
     minutes: float = Field(0, ge=0, description="Stop (resumably) after this many wall-clock minutes (0: no limit).")
+    stop_after: int = Field(0, ge=0, description="Stop (resumably) after this many steps in this invocation (0: no limit).")
     threads: int = Field(0, ge=0, description="torch CPU threads (0: torch's default).")
     device: str = Field("auto", description="cuda, mps, cpu or auto (CUDA, then MPS, then CPU).")
     compile: bool = Field(False, description="Wrap the model in torch.compile.")
 
 
-_RUNTIME = {"eval_every", "eval_size", "save_every", "minutes", "threads", "device", "compile", "steps"}
+_RUNTIME = {"eval_every", "eval_size", "save_every", "minutes", "stop_after", "threads", "device", "compile", "steps"}
 
 
 def pick_device(name: str) -> str:
@@ -223,7 +224,7 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
     use_amp = device.startswith("cuda")
     from tqdm import tqdm
     bar = tqdm(total=cfg.steps, initial=step, disable=rank != 0, desc=f"{cfg.task}-{cfg.model}", file=sys.stderr)
-    t_run = time.time()
+    t_run, first_step = time.time(), step
     model.train()
     while step < cfg.steps:
         t0 = time.time()
@@ -256,9 +257,10 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
             tqdm.write(json.dumps(entry), file=sys.stderr)
         if step % cfg.save_every == 0 or step == cfg.steps or entry is not None:
             save()
-        if cfg.minutes and time.time() - t_run > 60 * cfg.minutes:
+        if (cfg.minutes and time.time() - t_run > 60 * cfg.minutes) or \
+                (cfg.stop_after and step - first_step >= cfg.stop_after):
             save()
-            tqdm.write(f"stopping after {cfg.minutes} min at step {step}; rerun with --resume", file=sys.stderr)
+            tqdm.write(f"stopping at step {step}; rerun with --resume to continue", file=sys.stderr)
             break
     bar.close()
     if ddp:

@@ -1,0 +1,161 @@
+"""Sweep samplers over a test set: solve rate against NFE, the MDM beside the ARM.
+
+    python -m scripts.evaluate --task sudoku
+    python -m scripts.evaluate --task maze --limit 200
+    python -m scripts.evaluate --task sudoku --points eb:gamma=0.01 topk:k=1 ar --json
+
+Default points: EB gamma in {0, 0.001, 0.01, 0.1, 0.3, 1, 3}; top-k k in {1, 2, 4, 8};
+threshold tau in {0.99, 0.9, 0.7}; random with 8/16/32/64 steps; the ARM. Writes a CSV
+(default docs/eval-TASK.csv) and, when matplotlib is installed, a PNG plot of solve
+rate against mean NFE (log x, one curve per sampler, the ARM as a point, the mean
+singles / dead-end depth as a vertical line). Prints the table; --json adds one JSON
+object as the last line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from models.checkpoint import CheckpointError, load_model
+from puzzles.io import ParseError, atomic_write_text, csv_text
+from puzzles.tasks import get_task, read_questions
+from sampling import OPTIONS
+from solvers.common import DATASETS, ROOT, decode, default_checkpoint, puzzle_status, summarize
+
+DEFAULT_POINTS = (["eb:gamma=" + g for g in ("0", "0.001", "0.01", "0.1", "0.3", "1", "3")]
+                  + [f"topk:k={k}" for k in (1, 2, 4, 8)]
+                  + [f"threshold:tau={t}" for t in (0.99, 0.9, 0.7)]
+                  + [f"random:steps={s}" for s in (8, 16, 32, 64)] + ["ar"])
+
+
+def parse_point(spec: str) -> tuple[str, dict]:
+    """'eb:gamma=0.1,proxy=margin' -> ('eb', {'gamma': 0.1, 'proxy': 'margin'}), validated."""
+    name, _, rest = spec.partition(":")
+    if name == "ar":
+        return "ar", {}
+    if name not in OPTIONS:
+        raise ValueError(f"unknown sampler {name!r} in {spec!r}")
+    kv = dict(p.split("=", 1) for p in rest.split(",") if p)
+    return name, OPTIONS[name](**kv).model_dump()
+
+
+def label(name: str, opts: dict) -> str:
+    key = {"eb": "gamma", "topk": "k", "threshold": "tau", "random": "steps"}.get(name)
+    return name if key is None else f"{name} {key}={opts[key]}"
+
+
+def plot(rows: list[dict], depth: float | None, path: str, task: str) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("note: matplotlib not installed (pip install '.[plot]'); no plot written", file=sys.stderr)
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, style in (("eb", "o-"), ("topk", "s-"), ("threshold", "^-"), ("random", "x--")):
+        pts = sorted((r["nfe_mean"], 100 * r["solve_rate"]) for r in rows if r["sampler"] == name)
+        if pts:
+            ax.plot(*zip(*pts), style, label=name)
+    for r in rows:
+        if r["sampler"] == "ar":
+            ax.plot(r["nfe_mean"], 100 * r["solve_rate"], "k*", markersize=14, label="ARM (same size)")
+    if depth:
+        ax.axvline(depth, color="gray", ls=":", label=f"mean {'singles' if task == 'sudoku' else 'dead-end'} depth")
+    ax.set_xscale("log")
+    ax.set_xlabel("mean NFE per puzzle (log)")
+    ax.set_ylabel("solve rate (%)")
+    ax.set_title(f"{task}: solve rate against NFE")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(path).with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    tmp.replace(path)
+    return True
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m scripts.evaluate", description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--task", choices=["sudoku", "maze"], default="sudoku")
+    ap.add_argument("--input", help="test set (default datasets/TASK/test.csv)")
+    ap.add_argument("--checkpoint", help="MDM checkpoint (default: the shipped one)")
+    ap.add_argument("--arm-checkpoint", help="ARM checkpoint (default: the shipped one)")
+    ap.add_argument("--points", nargs="+", default=DEFAULT_POINTS,
+                    help="sampler points as NAME:KEY=VAL,... or 'ar' (default: the full sweep)")
+    ap.add_argument("--limit", type=int, help="only the first N puzzles")
+    ap.add_argument("--batch-size", type=int, default=500)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--csv", help="output CSV (default docs/eval-TASK.csv)")
+    ap.add_argument("--plot", help="output PNG (default docs/eval-TASK.png)")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    a = ap.parse_args(argv)
+    try:
+        points = [parse_point(p) for p in a.points]
+    except ValueError as e:
+        ap.error(str(e))
+    task = get_task(a.task)
+    try:
+        questions, _ = read_questions(task, a.input or str(DATASETS / a.task / "test.csv"))
+        models = {}
+        for kind in {"arm" if n == "ar" else "mdm" for n, _ in points}:
+            path = (a.arm_checkpoint if kind == "arm" else a.checkpoint) or default_checkpoint(a.task, "ar" if kind == "arm" else "eb")
+            models[kind] = load_model(path, task=a.task, kind=kind, vocab=task.vocab(), device=a.device)[0]
+    except (ParseError, CheckpointError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if a.limit:
+        questions = questions[:a.limit]
+    status = puzzle_status(task, questions)
+    depths = [task.depth(q) for q in questions]
+    rows = []
+    for name, opts in points:
+        model = models["arm" if name == "ar" else "mdm"]
+        answers, st = decode(model, task, questions, sampler=name, options=opts, batch_size=a.batch_size,
+                             device=a.device, seed=a.seed, progress=not a.quiet)
+        s = summarize(task, questions, answers, st, status, depths)
+        rows.append({"sampler": name, "label": label(name, opts), "options": json.dumps(opts),
+                     "n": s["n"], "solved": s["solved"], "solve_rate": s["solve_rate"],
+                     "ci_lo": s["ci95"][0], "ci_hi": s["ci95"][1], "nfe_mean": s["nfe_mean"],
+                     "nfe_median": s["nfe_median"], "nfe_per_depth": s["nfe_per_depth"],
+                     "tokens_per_nfe": s["tokens_per_nfe"], "puzzles_per_s": s["puzzles_per_s"],
+                     "rate_depth_defined": s["solved_by_depth_class"]["defined"]["solve_rate"],
+                     "rate_depth_undefined": s["solved_by_depth_class"]["undefined"]["solve_rate"],
+                     "depth_mean": s["depth_mean"]})
+        print(f"{rows[-1]['label']:<22} solved {100 * s['solve_rate']:5.1f}%  NFE {s['nfe_mean']:6.2f}",
+              file=sys.stderr)
+    depth = next((r["depth_mean"] for r in rows if r["depth_mean"]), None)
+    cols = ["label", "n", "solve_rate", "ci_lo", "ci_hi", "nfe_mean", "nfe_median", "nfe_per_depth",
+            "tokens_per_nfe", "rate_depth_defined", "rate_depth_undefined", "puzzles_per_s", "options"]
+    csv_path = a.csv or str(ROOT / "docs" / f"eval-{a.task}.csv")
+
+    def fmt(v):
+        return f"{v:.4f}" if isinstance(v, float) else ("" if v is None else v)
+    atomic_write_text(csv_path, csv_text(cols, [[fmt(r[c]) for c in cols] for r in rows]))
+    png = a.plot or str(ROOT / "docs" / f"eval-{a.task}.png")
+    plotted = plot(rows, depth, png, a.task)
+    dname = "singles" if a.task == "sudoku" else "dead-end"
+    print(f"{a.task}: {rows[0]['n']} puzzles, mean {dname} depth {depth:.2f}" if depth else a.task)
+    print(f"| sampler | solved | 95% CI | mean NFE | NFE / depth | tokens/NFE | solved ({dname}-solvable) | solved (rest) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        def pct(v):
+            return "n/a" if v is None else f"{100 * v:.1f}%"
+        ratio = "n/a" if r["nfe_per_depth"] is None else f"{r['nfe_per_depth']:.2f}"
+        print(f"| {r['label']} | {pct(r['solve_rate'])} | {100 * r['ci_lo']:.1f}-{100 * r['ci_hi']:.1f} | "
+              f"{r['nfe_mean']:.2f} | {ratio} | "
+              f"{r['tokens_per_nfe']:.2f} | {pct(r['rate_depth_defined'])} | {pct(r['rate_depth_undefined'])} |")
+    print(f"wrote {csv_path}" + (f" and {png}" if plotted else ""))
+    if a.json:
+        print(json.dumps({"task": a.task, "depth_mean": depth, "rows": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
