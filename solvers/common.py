@@ -137,7 +137,7 @@ def summarize(task, questions, answers, stats, status, depths) -> dict:
         "model_seconds": stats["model_seconds"], "overhead_seconds": stats["overhead_seconds"],
         "overhead_frac": stats["overhead_seconds"] / stats["model_seconds"] if stats["model_seconds"] else 0.0,
         "solved_by_depth_class": {
-            "defined": _rate(solved[has_d]), "undefined": _rate(solved[~has_d])},
+            "defined": _rate(solved[valid][has_d]), "undefined": _rate(solved[valid][~has_d])},
     }
     out["failures"] = {}
     for r, ok, v in zip(reasons, solved, valid):

@@ -1,0 +1,152 @@
+"""Entry points run in-process on tiny checkpoints and tiny files."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from models.checkpoint import save_model
+from models.transformer import ModelConfig, PuzzleTransformer
+from puzzles import generate, verify
+from puzzles import maze as mz
+from puzzles import sudoku as sd
+from puzzles.tasks import MazeTask, SudokuTask
+from scripts import evaluate
+from solvers import maze as solve_maze
+from solvers import sudoku as solve_sudoku
+
+
+@pytest.fixture(scope="module")
+def ckpts(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ck")
+    out = {}
+    torch.manual_seed(0)
+    for task in (SudokuTask(), MazeTask()):
+        for kind in ("mdm", "arm"):
+            m = PuzzleTransformer(ModelConfig(kind=kind, d_model=16, n_layers=1, n_heads=2,
+                                              **task.model_fields(kind)))
+            p = d / f"{task.name}-{kind}.pt"
+            save_model(p, m, vocab=task.vocab())
+            out[(task.name, kind)] = str(p)
+    return out
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    assert generate.main(["sudoku", "--count", "6", "--seed", "3", "--out", str(d / "s.csv")]) == 0
+    assert generate.main(["maze", "--count", "4", "--seed", "3", "--out", str(d / "m.csv")]) == 0
+    return d
+
+
+def last_json(capsys):
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("sampler,extra", [("eb", ["--gamma", "0.1"]), ("topk", ["--k", "2"]),
+                                           ("threshold", ["--tau", "0.5"]), ("random", ["--steps", "5"]),
+                                           ("ar", [])])
+def test_sudoku_solver_all_samplers(ckpts, files, capsys, tmp_path, sampler, extra):
+    ck = ckpts[("sudoku", "arm" if sampler == "ar" else "mdm")]
+    out = tmp_path / "ans.txt"
+    rc = solve_sudoku.main(["--sampler", sampler, *extra, "--checkpoint", ck, "--input", str(files / "s.csv"),
+                            "--output", str(out), "--json", "--quiet"])
+    assert rc == 0
+    j = last_json(capsys)
+    for k in ("n", "solved", "solve_rate", "nfe_mean", "nfe_median", "seconds"):
+        assert k in j
+    assert j["n"] == 6
+    lines = out.read_text().splitlines()
+    assert len(lines) == 6 and all(len(x) == 81 for x in lines)
+    # Givens survive in every answer, whatever the (untrained) model says.
+    q, _, _ = sd.read_file(str(files / "s.csv"))
+    a = np.stack([sd.parse_line(x) for x in lines])
+    assert ((q == 0) | (q == a)).all()
+    # The verify CLI agrees with the solver's count.
+    assert verify.main(["sudoku", "--questions", str(files / "s.csv"), "--answers", str(out), "--json"]) == 0
+    assert last_json(capsys)["solved"] == j["solved"]
+
+
+def test_maze_solver_and_output(ckpts, files, capsys, tmp_path):
+    out = tmp_path / "m.txt"
+    assert solve_maze.main(["--checkpoint", ckpts[("maze", "mdm")], "--input", str(files / "m.csv"),
+                            "--output", str(out), "--json", "--quiet", "--gamma", "1"]) == 0
+    assert last_json(capsys)["n"] == 4
+    assert len(mz.read_file(str(out), answers=True)) == 4
+    assert solve_maze.main(["--sampler", "ar", "--checkpoint", ckpts[("maze", "arm")], "--input",
+                            str(files / "m.csv"), "--json", "--quiet"]) == 0
+    assert last_json(capsys)["nfe_mean"] == 100
+
+
+def test_single_puzzle_mode(ckpts, capsys):
+    p = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......"
+    assert solve_sudoku.main(["--checkpoint", ckpts[("sudoku", "mdm")], "--puzzle", p]) == 0
+    out = capsys.readouterr().out
+    assert "verdict:" in out and "NFE" in out and "+" in out
+
+
+def test_bad_inputs_exit_2(ckpts, files, tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("." * 81 + "\n" + "1" * 80 + "\n")
+    assert solve_sudoku.main(["--checkpoint", ckpts[("sudoku", "mdm")], "--input", str(bad)]) == 2
+    assert "bad.txt:2" in capsys.readouterr().err
+    assert solve_sudoku.main(["--checkpoint", ckpts[("maze", "mdm")], "--input", str(files / "s.csv")]) == 2
+    assert "task 'maze', not 'sudoku'" in capsys.readouterr().err
+    assert solve_sudoku.main(["--checkpoint", str(tmp_path / "none.pt")]) == 2
+    with pytest.raises(SystemExit) as e:
+        solve_sudoku.main(["--sampler", "topk", "--gamma", "0.1"])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        solve_sudoku.main(["--sampler", "eb", "--gamma", "-1"])
+    assert e.value.code == 2
+    assert solve_maze.main(["--checkpoint", ckpts[("maze", "mdm")], "--puzzle", "#####|#S  #|#####"]) == 2
+    assert verify.main(["sudoku", "--questions", str(files / "s.csv"), "--answers", str(bad)]) == 2
+
+
+def test_unsolvable_puzzles_are_reported_not_counted(ckpts, tmp_path, capsys):
+    f = tmp_path / "u.txt"
+    p, s = sd.generate_one(1, 0)
+    clash = p.copy()
+    free = int(np.flatnonzero(clash[:9] == 0)[0])
+    clash[free] = clash[np.flatnonzero(clash[:9])[0]]
+    f.write_text(sd.format_line(p) + "\n" + sd.format_line(clash) + "\n")
+    assert solve_sudoku.main(["--checkpoint", ckpts[("sudoku", "mdm")], "--input", str(f), "--json", "--quiet"]) == 0
+    j = last_json(capsys)
+    assert j["n"] == 1 and j["invalid_puzzles"] == 1
+
+
+def test_generate_is_deterministic_across_workers_and_splits_are_disjoint(tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert generate.main(["sudoku", "--count", "8", "--seed", "4", "--out", str(a)]) == 0
+    assert generate.main(["sudoku", "--count", "8", "--seed", "4", "--out", str(b), "--workers", "2"]) == 0
+    assert a.read_bytes() == b.read_bytes()
+    assert generate.main(["sudoku", "--size", "4", "--count", "40", "--out", str(tmp_path / "f.txt"),
+                          "--split", "train=30,test=10"]) == 0
+    tr = set((tmp_path / "f.train.txt").read_text().split())
+    te = set((tmp_path / "f.test.txt").read_text().split())
+    assert len(tr) == 30 and len(te) == 10 and not tr & te
+    assert generate.main(["sudoku", "--size", "4", "--count", "10", "--out", str(tmp_path / "g.txt"),
+                          "--exclude", str(tmp_path / "f.train.txt")]) == 0
+    assert not set((tmp_path / "g.txt").read_text().split()) & tr
+
+
+def test_generate_bad_usage(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        generate.main(["sudoku", "--count", "3", "--out", str(tmp_path / "x.json")])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        generate.main(["sudoku", "--count", "3", "--clues", "40-30", "--out", str(tmp_path / "x.csv")])
+    assert e.value.code == 2
+    assert generate.main(["maze", "--count", "2", "--out", str(tmp_path / "m.txt"),
+                          "--exclude", str(tmp_path / "missing.txt")]) == 2
+    assert not (tmp_path / "m.txt").exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_evaluate_writes_csv_and_table(ckpts, files, tmp_path, capsys):
+    rc = evaluate.main(["--task", "sudoku", "--input", str(files / "s.csv"), "--checkpoint", ckpts[("sudoku", "mdm")],
+                        "--arm-checkpoint", ckpts[("sudoku", "arm")], "--points", "eb:gamma=0.1", "topk:k=1", "ar",
+                        "--csv", str(tmp_path / "e.csv"), "--plot", str(tmp_path / "e.png"), "--json", "--quiet"])
+    assert rc == 0
+    j = last_json(capsys)
+    assert [r["label"] for r in j["rows"]] == ["eb gamma=0.1", "topk k=1", "ar"]
+    assert len((tmp_path / "e.csv").read_text().splitlines()) == 4
