@@ -413,3 +413,27 @@ def decode(tokens: np.ndarray, maze: np.ndarray) -> np.ndarray:
     hz = on[:, :-1] & on[:, 1:] & (m[1::2, 2:-1:2] == OPEN)
     out[1::2, 2:-1:2][hz] = PATH
     return out
+
+
+def conflicts(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Batched check of partial cell-state tokens [N, 2*r*c]: True where a path cell has
+    three path neighbours (S/G: two), or a path cell (S/G included) can no longer reach
+    two (S/G: one) neighbours that are on the path or undecided: a dead end."""
+    t = np.asarray(tokens)
+    L = rows * cols
+    struct = t[:, :L].reshape(-1, rows, cols)
+    state = t[:, L:].reshape(-1, rows, cols)
+    bits, end = struct % 16, struct >= 16
+    on, live = state == ON, state != OFF
+
+    def nbrs(a):   # count of neighbours with a, through open passages; shape (N, r, c)
+        s = np.zeros(a.shape, np.int16)
+        s[:, 1:] += ((bits[:, 1:] >> 0) & 1) * a[:, :-1]                    # N
+        s[:, :, :-1] += ((bits[:, :, :-1] >> 1) & 1) * a[:, :, 1:]          # E
+        s[:, :-1] += ((bits[:, :-1] >> 2) & 1) * a[:, 1:]                   # S
+        s[:, :, 1:] += ((bits[:, :, 1:] >> 3) & 1) * a[:, :, :-1]           # W
+        return s
+    n_on, n_live = nbrs(on), nbrs(live)
+    branch = (on & ~end & (n_on > 2)) | (end & (n_on > 1))
+    stuck = (on & ~end & (n_live < 2)) | (end & (n_live < 1))
+    return (branch | stuck).any((1, 2))

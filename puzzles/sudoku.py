@@ -589,3 +589,22 @@ def write_file(path: str, puzzles: np.ndarray, box: Box = DEFAULT_BOX,
         atomic_write_text(path, csv_text(header, rows))
     else:
         atomic_write_text(path, "".join(format_line(p, box) + "\n" for p in puzzles))
+
+
+# ----------------------------------------------------------------------------- conflicts
+def conflicts(grids: np.ndarray, box: Box = DEFAULT_BOX) -> np.ndarray:
+    """Batched check of partial grids (0 = blank): True where a unit repeats a symbol or a
+    blank cell has every symbol ruled out by its filled peers. Cheap enough to run after
+    every decoding step."""
+    br, bc = box
+    n = br * bc
+    g = np.asarray(grids).reshape(-1, n, n)
+    N = len(g)
+    oh = (g[..., None] == np.arange(1, n + 1)).astype(np.int16)           # (N, r, c, digit)
+    rows, cols = oh.sum(2), oh.sum(1)                                       # (N, n, digit)
+    boxes = oh.reshape(N, n // br, br, n // bc, bc, n).sum((2, 4))         # (N, band, stack, digit)
+    dup = (rows > 1).any((1, 2)) | (cols > 1).any((1, 2)) | (boxes > 1).any((1, 2, 3))
+    used = (rows[:, :, None, :] > 0) | (cols[:, None, :, :] > 0)           # (N, r, c, digit)
+    used = used | np.repeat(np.repeat(boxes > 0, br, 1), bc, 2)
+    dead = ((g == 0) & used.all(-1)).any((1, 2))
+    return dup | dead

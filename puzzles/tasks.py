@@ -65,6 +65,9 @@ class SudokuTask:
     def depth(self, question) -> int | None:
         return sd.singles_depth(question, self.box)
 
+    def conflicts(self, tokens: np.ndarray) -> np.ndarray:
+        return sd.conflicts(sd.decode(tokens, self.box), self.box)
+
     # --- training data
     def make_pool(self, size: int, seed: int) -> dict:
         rng = np.random.default_rng([seed, 7])
@@ -124,6 +127,9 @@ class MazeTask:
 
     def depth(self, question) -> int | None:
         return mz.dead_end_depth(question)
+
+    def conflicts(self, tokens: np.ndarray) -> np.ndarray:
+        return mz.conflicts(tokens, self.rows, self.cols)
 
     def make_pool(self, size: int, seed: int) -> dict:
         qs = [mz.generate_one(seed, i, self.rows, self.cols, algorithm=self.algorithm,

@@ -43,7 +43,7 @@ class RandomOptions(_Opts):
     steps: int = Field(16, ge=1, description="Number of decoding steps (NFE) per puzzle.")
 
 
-def eb_sample(model_fn, x, *, mask_id, gamma=0.01, proxy="entropy", temperature=0.0, generator=None):
+def eb_select(gamma=0.01, proxy="entropy"):
     """Unmask the longest best-first prefix U with sum_U H - max_U H <= gamma (eq. 8).
 
     Along the sorted order, cumsum(H) - cummax(H) never decreases, so the admissible
@@ -51,40 +51,75 @@ def eb_sample(model_fn, x, *, mask_id, gamma=0.01, proxy="entropy", temperature=
     """
     def select(logp, mask, step, gen):
         order, msorted = rank_masked(error_proxy(logp, proxy), mask)
-        h = entropy(logp).gather(1, order).masked_fill(~msorted, 0.0)
+        # float64: in float32, 0.69 + 1e-11 - 0.69 rounds to 0 and gamma = 0 would take two.
+        h = entropy(logp).double().gather(1, order).masked_fill(~msorted, 0.0)
         ok = (h.cumsum(1) - h.cummax(1).values <= gamma) & msorted
         return take_prefix(order, ok.sum(1), mask)
-    return unmask_loop(model_fn, x, mask_id=mask_id, select=select, temperature=temperature,
-                       generator=generator)
+    return select
 
 
-def topk_sample(model_fn, x, *, mask_id, k=1, proxy="confidence", temperature=0.0, generator=None):
+def topk_select(k=1, proxy="confidence"):
     def select(logp, mask, step, gen):
         order, _ = rank_masked(error_proxy(logp, proxy), mask)
         return take_prefix(order, torch.full((mask.shape[0],), k, device=mask.device), mask)
-    return unmask_loop(model_fn, x, mask_id=mask_id, select=select, temperature=temperature,
-                       generator=generator)
+    return select
 
 
-def threshold_sample(model_fn, x, *, mask_id, tau=0.9, temperature=0.0, generator=None):
+def threshold_select(tau=0.9):
     def select(logp, mask, step, gen):
         conf = logp.max(-1).values.exp()
         order, _ = rank_masked(-conf, mask)
         best = take_prefix(order, torch.ones(mask.shape[0], dtype=torch.long, device=mask.device), mask)
         return best | (mask & (conf > tau))
-    return unmask_loop(model_fn, x, mask_id=mask_id, select=select, temperature=temperature,
-                       generator=generator)
+    return select
 
 
-def random_sample(model_fn, x, *, mask_id, steps=16, temperature=0.0, generator=None):
+def random_select(steps=16):
+    """Uniformly random positions; ceil(left / steps left) per step finishes in ``steps``.
+
+    The step index is per row here (rows that join late are not special: every row
+    starts together), so a row ends after exactly min(steps, #masked) calls."""
     def select(logp, mask, step, gen):
         left = mask.sum(1)
         k = torch.ceil(left.float() / max(steps - step, 1)).long()
         noise = torch.rand(mask.shape, generator=gen).to(mask.device)
         order, _ = rank_masked(noise, mask)
         return take_prefix(order, k, mask)
-    return unmask_loop(model_fn, x, mask_id=mask_id, select=select, temperature=temperature,
-                       generator=generator)
+    return select
+
+
+SELECTS = {"eb": eb_select, "topk": topk_select, "threshold": threshold_select, "random": random_select}
+
+
+def make_select(name: str, options: dict):
+    """The selection rule of sampler ``name`` with its (validated) options, temperature aside."""
+    opts = OPTIONS[name](**options).model_dump()
+    opts.pop("temperature")
+    return SELECTS[name](**opts)
+
+
+def eb_sample(model_fn, x, *, mask_id, gamma=0.01, proxy="entropy", temperature=0.0, generator=None):
+    """Entropy-bounded sampler (Ben-Hamu et al. 2025)."""
+    return unmask_loop(model_fn, x, mask_id=mask_id, select=eb_select(gamma, proxy),
+                       temperature=temperature, generator=generator)
+
+
+def topk_sample(model_fn, x, *, mask_id, k=1, proxy="confidence", temperature=0.0, generator=None):
+    """k positions per step, best first by the proxy."""
+    return unmask_loop(model_fn, x, mask_id=mask_id, select=topk_select(k, proxy),
+                       temperature=temperature, generator=generator)
+
+
+def threshold_sample(model_fn, x, *, mask_id, tau=0.9, temperature=0.0, generator=None):
+    """Fast-dLLM confidence threshold."""
+    return unmask_loop(model_fn, x, mask_id=mask_id, select=threshold_select(tau),
+                       temperature=temperature, generator=generator)
+
+
+def random_sample(model_fn, x, *, mask_id, steps=16, temperature=0.0, generator=None):
+    """Vanilla MDM: random positions on a fixed step schedule."""
+    return unmask_loop(model_fn, x, mask_id=mask_id, select=random_select(steps),
+                       temperature=temperature, generator=generator)
 
 
 SAMPLERS = {"eb": eb_sample, "topk": topk_sample, "threshold": threshold_sample, "random": random_sample}

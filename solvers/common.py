@@ -19,6 +19,8 @@ from models.checkpoint import CheckpointError, load_model
 from puzzles.io import ParseError
 from puzzles.tasks import read_questions
 from sampling import OPTIONS, ar_decode, run_sampler
+from sampling.rules import make_select
+from sampling.search import SearchOptions, guided_decode
 
 ROOT = Path(__file__).resolve().parents[1]
 PRETRAINED = ROOT / "models" / "pretrained"
@@ -62,13 +64,17 @@ def sampler_options(args) -> dict:
 
 
 def decode(model, task, questions, *, sampler: str, options: dict, batch_size: int, device: str,
-           seed: int = 0, progress: bool = True) -> tuple[list, dict]:
-    """Decode all ``questions``; returns (answers in the task's form, stats)."""
+           seed: int = 0, progress: bool = True, guided: dict | None = None) -> tuple[list, dict]:
+    """Decode all ``questions``; returns (answers in the task's form, stats).
+
+    ``guided``: SearchOptions fields (repair, search, ...) to decode with the task's
+    conflict check after every step (MDM samplers only)."""
     from tqdm import tqdm
     gen = torch.Generator().manual_seed(seed)
     n = len(questions)
     nfe = np.zeros(n, dtype=np.int64)
     tokens_per_step: list[list[int]] = []
+    extra = {"repairs": [], "backtracks": [], "branches": []}
     model_s = over_s = 0.0
     answers: list = []
     amp = device.startswith("cuda")
@@ -86,6 +92,15 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
                 prompt, forced = (torch.from_numpy(a).to(device) for a in task.arm_prompt(qs))
                 out, st = ar_decode(model.step, prompt, n_tokens=model.cfg.cells, forced=forced,
                                     temperature=options.get("temperature", 0.0), generator=gen)
+            elif guided:
+                x = torch.from_numpy(task.encode(qs)).to(device)
+                opts = dict(options)
+                temp = opts.pop("temperature", 0.0)
+                out, st = guided_decode(model_fn, x, mask_id=task.mask_id, select=make_select(sampler, opts),
+                                        check_fn=lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
+                                        temperature=temp, generator=gen, **SearchOptions(**guided).model_dump())
+                for k in extra:
+                    extra[k].extend(st[k])
             else:
                 x = torch.from_numpy(task.encode(qs)).to(device)
                 out, st = run_sampler(sampler, model_fn, x, mask_id=task.mask_id, options=options, generator=gen)
@@ -97,8 +112,11 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
     seconds = time.perf_counter() - t0
     if task.name == "sudoku":
         answers = np.stack(answers) if answers else np.zeros((0, task.n * task.n), np.int8)
-    return answers, {"nfe": nfe, "tokens_per_step": tokens_per_step, "model_seconds": model_s,
-                     "overhead_seconds": over_s, "seconds": seconds}
+    out = {"nfe": nfe, "tokens_per_step": tokens_per_step, "model_seconds": model_s,
+           "overhead_seconds": over_s, "seconds": seconds}
+    if guided:
+        out.update({k: np.array(v) for k, v in extra.items()})
+    return answers, out
 
 
 def puzzle_status(task, questions) -> list[str]:
@@ -139,6 +157,9 @@ def summarize(task, questions, answers, stats, status, depths) -> dict:
         "solved_by_depth_class": {
             "defined": _rate(solved[valid][has_d]), "undefined": _rate(solved[valid][~has_d])},
     }
+    for k in ("repairs", "backtracks", "branches"):
+        if k in stats:
+            out[f"{k}_mean"] = float(np.asarray(stats[k])[valid].mean()) if n else 0.0
     out["failures"] = {}
     for r, ok, v in zip(reasons, solved, valid):
         if v and not ok:
@@ -166,6 +187,9 @@ def print_table(s: dict, label: str, depth_name: str) -> None:
         ("puzzles/s", f"{s['puzzles_per_s']:.1f}  ({s['seconds']:.2f} s)"),
         ("sampler overhead", f"{100 * s['overhead_frac']:.1f}% of model time"),
     ]
+    if "repairs_mean" in s:
+        rows.append(("repairs / backtracks / branches", f"{s['repairs_mean']:.2f} / {s['backtracks_mean']:.2f} / "
+                                                        f"{s['branches_mean']:.2f} per puzzle"))
     print(f"== {label}")
     w = max(len(r[0]) for r in rows)
     for k, v in rows:
@@ -192,6 +216,15 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     ap.add_argument("--steps", type=int, help="random: decoding steps per puzzle (default 16)")
     ap.add_argument("--temperature", type=float, default=0.0, help="0: argmax values (default); >0 draws values")
     ap.add_argument("--seed", type=int, default=0, help="seed for random positions and drawn values (default 0)")
+    g = ap.add_argument_group("repair and search (MDM samplers)")
+    g.add_argument("--repair", type=int, default=0, help="repairs allowed per puzzle: undo a step that breaks "
+                                                          "a rule and ban the offending value (default 0)")
+    g.add_argument("--search", action="store_true", help="branch on the most certain cell when every masked "
+                                                         "cell is uncertain; backtrack on contradictions")
+    g.add_argument("--search-budget", type=int, default=400, help="most NFE per puzzle with --search (default 400)")
+    g.add_argument("--stall-entropy", type=float, default=0.3, help="branch when the lowest entropy of a masked "
+                                                                   "cell exceeds this, in nats (default 0.3)")
+    g.add_argument("--branch-k", type=int, default=3, help="candidates tried per branch point (default 3)")
     ap.add_argument("--checkpoint", help=f"model file (default: models/pretrained/{task_name}-mdm.pt, "
                                          f"or {task_name}-arm.pt for --sampler ar)")
     src = ap.add_mutually_exclusive_group()
@@ -215,6 +248,15 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
         opts = sampler_options(args)
     except ValueError as e:  # pydantic's ValidationError names the bad option
         ap.error(f"bad sampler option: {e}")
+    guided = None
+    if args.repair or args.search:
+        if args.sampler == "ar":
+            ap.error("--repair and --search apply to the MDM samplers, not --sampler ar")
+        try:
+            guided = SearchOptions(repair=args.repair, search=args.search, search_budget=args.search_budget,
+                                   stall_entropy=args.stall_entropy, branch_k=args.branch_k).model_dump()
+        except ValueError as e:
+            ap.error(f"bad repair/search option: {e}")
     if args.limit is not None and args.limit < 1:
         ap.error("--limit must be >= 1")
     if args.batch_size < 1:
@@ -239,10 +281,11 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
     status = puzzle_status(task, questions)
     answers, stats = decode(model, task, questions, sampler=args.sampler, options=opts,
                             batch_size=args.batch_size, device=device, seed=args.seed,
-                            progress=not args.quiet and args.puzzle is None)
+                            progress=not args.quiet and args.puzzle is None, guided=guided)
     depths = [task.depth(q) for q in questions]
     s = summarize(task, questions, answers, stats, status, depths)
-    label = f"{task.name} | {args.sampler} {json.dumps(opts)} | {Path(ckpt).name}"
+    label = f"{task.name} | {args.sampler} {json.dumps(opts)}" + (f" + {json.dumps(guided)}" if guided else "") \
+        + f" | {Path(ckpt).name}"
     if args.puzzle is not None:
         show_one(answers[0])
         verdict = "solved" if s["_solved"][0] else f"NOT solved ({status[0] if status[0] != 'ok' else s['_reasons'][0]})"
@@ -252,5 +295,5 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
     if args.output:
         write_answers(args.output, answers)
     if args.json:
-        print(json.dumps(dict(public(s), sampler=args.sampler, options=opts, checkpoint=str(ckpt))))
+        print(json.dumps(dict(public(s), sampler=args.sampler, options=opts, guided=guided, checkpoint=str(ckpt))))
     return 0

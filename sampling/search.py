@@ -1,0 +1,145 @@
+"""Verifier-guided repair and model-guided search on top of any selection rule.
+
+Plain parallel unmasking commits every token for good. Here a puzzle-supplied
+``check_fn(x[b, S]) -> bool[b]`` (a cheap, batched consistency test) runs after each
+step, and a row whose new state is inconsistent is handled in this order:
+
+1. **Repair** (``repair`` per puzzle). The step's commits are undone. If the step
+   committed one cell, that (cell, value) pair is *banned* in this branch: placing it
+   leads straight to a contradiction, so banning it is sound. If it committed several,
+   the row retries them one cell per step ("careful" mode) to find the culprit.
+   Each ban counts as one repair; a careful row returns to its rule after its ban.
+2. **Backtrack** (``search``). Restore the state at the latest branch point and try its
+   next candidate.
+3. Otherwise the step is accepted, as plain decoding would.
+
+**Branching** (``search``): when a row is *stalled*, i.e. even its most certain masked
+cell has entropy above ``stall_entropy``, the row branches on that cell over its
+``branch_k`` most likely values, depth first. Every forward pass counts in the row's
+NFE; a row stops at ``search_budget`` NFE and its remaining masks take the last argmax.
+Rows of different puzzles share each batch and never influence one another.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from sampling.core import _propose, entropy, rank_masked, take_prefix
+
+
+class SearchOptions(BaseModel):
+    """Repair and search knobs (all rows share them)."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    repair: int = Field(0, ge=0, description="Repairs allowed per puzzle (0: none).")
+    search: bool = Field(False, description="Branch when stalled and backtrack on conflicts.")
+    search_budget: int = Field(400, ge=1, description="Most NFE one puzzle may use.")
+    stall_entropy: float = Field(0.3, ge=0, description="Branch when every masked cell's entropy exceeds this (nats).")
+    branch_k: int = Field(3, ge=2, description="Candidates tried at a branch point.")
+
+
+@torch.no_grad()
+def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, repair: int = 0,
+                  search: bool = False, search_budget: int = 400, stall_entropy: float = 0.3,
+                  branch_k: int = 3, temperature: float = 0.0,
+                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
+    B, S = x.shape
+    cur = x.clone()
+    banned: torch.Tensor | None = None                 # (B, S, V): values ruled out per branch
+    stacks: list[list] = [[] for _ in range(B)]        # (state, banned, cell, untried values)
+    careful = [False] * B
+    nfe = torch.zeros(B, dtype=torch.long)
+    counts = {"repairs": [0] * B, "backtracks": [0] * B, "branches": [0] * B}
+    per_step: list[list[int]] = [[] for _ in range(B)]
+    active = [r for r in range(B) if (cur[r] == mask_id).any()]
+    t_start, model_s, step = time.perf_counter(), 0.0, 0
+    while active:
+        idx = torch.tensor(active, device=x.device)
+        xa = cur[idx]
+        t0 = time.perf_counter()
+        logits = model_fn(xa).float()
+        model_s += time.perf_counter() - t0
+        if banned is None:
+            banned = torch.zeros(B, S, logits.shape[-1], dtype=torch.bool, device=x.device)
+        logits = logits.masked_fill(banned[idx], float("-inf"))
+        dead = torch.isinf(logits).all(-1) & (xa == mask_id)     # a masked cell with no value left
+        logp = torch.log_softmax(logits.masked_fill(dead[..., None], 0.0), -1)
+        mask = xa == mask_id
+        proposal = _propose(logp, temperature, generator)
+        sel = select(logp, mask, step, generator) & mask
+        h = entropy(logp).masked_fill(~mask, float("inf"))
+        best = h.argmin(1)
+        # careful rows commit only their single best cell this step
+        one = take_prefix(best[:, None], torch.ones(len(active), dtype=torch.long, device=x.device), mask)
+        cf = torch.tensor(careful, device=x.device)[idx]
+        sel = torch.where(cf[:, None], one, sel)
+        if search:   # leave uncertain cells to branching instead of committing them in passing
+            sel = sel & ((h <= stall_entropy) | one)
+        new = torch.where(sel, proposal, xa)
+        bad = check_fn(new).to(x.device) | dead.any(1)
+        nfe[idx.cpu()] += 1
+        still = []
+        for i, r in enumerate(active):
+            stalled = search and not careful[r] and bool(h[i, best[i]] > stall_entropy)
+            if stalled and not bool(dead[i].any()):
+                cell = int(best[i])
+                order = logp[i, cell].argsort(descending=True)
+                cands = [int(v) for v in order[:branch_k] if torch.isfinite(logp[i, cell, v])]
+                trial = cur[r].repeat(len(cands), 1)
+                trial[:, cell] = torch.tensor(cands, device=x.device)
+                ok = ~check_fn(trial).to(x.device)         # never branch into a contradiction
+                cands = [v for v, good in zip(cands, ok.tolist()) if good]
+                if not cands:
+                    dead[i, cell] = True
+                    stalled = False
+            if stalled and not bool(dead[i].any()):
+                stacks[r].append((cur[r].clone(), banned[r].clone(), cell, cands[1:]))
+                counts["branches"][r] += 1
+                cur[r, cell] = cands[0]
+                per_step[r].append(1)
+            elif bool(bad[i]) or bool(dead[i].any()):
+                n_sel = int(sel[i].sum())
+                if counts["repairs"][r] < repair and not bool(dead[i].any()):
+                    counts["repairs"][r] += 1
+                    if n_sel == 1:
+                        c = int(sel[i].nonzero()[0, 0])
+                        banned[r, c, int(proposal[i, c])] = True
+                        careful[r] = False
+                    else:
+                        careful[r] = True
+                    per_step[r].append(0)
+                elif search and _backtrack(r, cur, banned, stacks):
+                    counts["backtracks"][r] += 1
+                    careful[r] = False
+                    per_step[r].append(0)
+                else:
+                    cur[r] = new[i]
+                    per_step[r].append(n_sel)
+            else:
+                cur[r] = new[i]          # consistent; a careful row stays careful until its culprit is banned
+                per_step[r].append(int(sel[i].sum()))
+            if (cur[r] == mask_id).any():
+                if int(nfe[r]) >= search_budget:      # out of budget: last argmax, no extra NFE
+                    cur[r] = torch.where(cur[r] == mask_id, proposal[i], cur[r])
+                else:
+                    still.append(r)
+        active = still
+        step += 1
+    total = time.perf_counter() - t_start
+    return cur, {"nfe": nfe, "tokens_per_step": per_step, "model_seconds": model_s,
+                 "total_seconds": total, "overhead_seconds": total - model_s, **counts}
+
+
+def _backtrack(r: int, cur, banned, stacks) -> bool:
+    """Restore row r to its latest branch point with an untried value; False if none."""
+    while stacks[r]:
+        state, ban, cell, untried = stacks[r][-1]
+        if untried:
+            v = untried.pop(0)
+            cur[r] = state
+            cur[r, cell] = v
+            banned[r] = ban
+            return True
+        stacks[r].pop()
+    return False
