@@ -3,13 +3,16 @@
     python -m scripts.evaluate --task sudoku
     python -m scripts.evaluate --task maze --limit 200
     python -m scripts.evaluate --task sudoku --points eb:gamma=0.01 topk:k=1 ar --json
+    python -m scripts.evaluate --input datasets/sudoku/hard.csv --csv docs/eval-hard.csv \
+        --plot docs/eval-hard.png --points eb:gamma=0.01 eb:gamma=0.01,repair=8,search=1,search_budget=200
 
 Default points: EB gamma in {0, 0.001, 0.01, 0.1, 0.3, 1, 3}; top-k k in {1, 2, 4, 8};
 threshold tau in {0.99, 0.9, 0.7}; random with 8/16/32/64 steps; the ARM. Writes a CSV
 (default docs/eval-TASK.csv) and, when matplotlib is installed, a PNG plot of solve
 rate against mean NFE (log x, one curve per sampler, the ARM as a point, the mean
 singles / dead-end depth as a vertical line). Prints the table; --json adds one JSON
-object as the last line.
+object as the last line. A point's keys may include the repair/search options
+(repair, search, search_budget, stall_entropy, branch_k) of ``solvers.sudoku``.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from models.checkpoint import CheckpointError, load_model
 from puzzles.io import ParseError, atomic_write_text, csv_text
 from puzzles.tasks import get_task, read_questions
 from sampling import OPTIONS
+from sampling.search import SearchOptions
 from solvers.common import DATASETS, ROOT, decode, default_checkpoint, puzzle_status, summarize
 
 DEFAULT_POINTS = (["eb:gamma=" + g for g in ("0", "0.001", "0.01", "0.1", "0.3", "1", "3")]
@@ -30,20 +34,28 @@ DEFAULT_POINTS = (["eb:gamma=" + g for g in ("0", "0.001", "0.01", "0.1", "0.3",
                   + [f"random:steps={s}" for s in (8, 16, 32, 64)] + ["ar"])
 
 
-def parse_point(spec: str) -> tuple[str, dict]:
-    """'eb:gamma=0.1,proxy=margin' -> ('eb', {'gamma': 0.1, 'proxy': 'margin'}), validated."""
+def parse_point(spec: str) -> tuple[str, dict, dict | None]:
+    """'eb:gamma=0.1,repair=4,search=1' -> ('eb', sampler options, repair/search options or None)."""
     name, _, rest = spec.partition(":")
     if name == "ar":
-        return "ar", {}
+        return "ar", {}, None
     if name not in OPTIONS:
         raise ValueError(f"unknown sampler {name!r} in {spec!r}")
-    kv = dict(p.split("=", 1) for p in rest.split(",") if p)
-    return name, OPTIONS[name](**kv).model_dump()
+    try:
+        kv = dict(p.split("=", 1) for p in rest.split(",") if p)
+    except ValueError:
+        raise ValueError(f"bad point {spec!r}: expected NAME:KEY=VAL,...") from None
+    g = {k: kv.pop(k) for k in list(kv) if k in SearchOptions.model_fields}
+    return name, OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
 
 
-def label(name: str, opts: dict) -> str:
+def label(name: str, opts: dict, guided: dict | None = None) -> str:
     key = {"eb": "gamma", "topk": "k", "threshold": "tau", "random": "steps"}.get(name)
-    return name if key is None else f"{name} {key}={opts[key]}"
+    out = name if key is None else f"{name} {key}={opts[key]}"
+    if guided:
+        out += f" +repair {guided['repair']}" if guided["repair"] else ""
+        out += f" +search {guided['search_budget']}" if guided["search"] else ""
+    return out
 
 
 def plot(rows: list[dict], depth: float | None, path: str, task: str) -> bool:
@@ -55,7 +67,8 @@ def plot(rows: list[dict], depth: float | None, path: str, task: str) -> bool:
         print("note: matplotlib not installed (pip install '.[plot]'); no plot written", file=sys.stderr)
         return False
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, style in (("eb", "o-"), ("topk", "s-"), ("threshold", "^-"), ("random", "x--")):
+    for name, style in (("eb", "o-"), ("topk", "s-"), ("threshold", "^-"), ("random", "x--"),
+                        ("eb+guided", "D-"), ("topk+guided", "P-")):
         pts = sorted((r["nfe_mean"], 100 * r["solve_rate"]) for r in rows if r["sampler"] == name)
         if pts:
             ax.plot(*zip(*pts), style, label=name)
@@ -104,7 +117,7 @@ def main(argv=None) -> int:
     try:
         questions, _ = read_questions(task, a.input or str(DATASETS / a.task / "test.csv"))
         models = {}
-        for kind in {"arm" if n == "ar" else "mdm" for n, _ in points}:
+        for kind in {"arm" if n == "ar" else "mdm" for n, _, _ in points}:
             path = (a.arm_checkpoint if kind == "arm" else a.checkpoint) or default_checkpoint(a.task, "ar" if kind == "arm" else "eb")
             models[kind] = load_model(path, task=a.task, kind=kind, vocab=task.vocab(), device=a.device)[0]
     except (ParseError, CheckpointError) as e:
@@ -115,12 +128,13 @@ def main(argv=None) -> int:
     status = puzzle_status(task, questions)
     depths = [task.depth(q) for q in questions]
     rows = []
-    for name, opts in points:
+    for name, opts, guided in points:
         model = models["arm" if name == "ar" else "mdm"]
         answers, st = decode(model, task, questions, sampler=name, options=opts, batch_size=a.batch_size,
-                             device=a.device, seed=a.seed, progress=not a.quiet)
+                             device=a.device, seed=a.seed, progress=not a.quiet, guided=guided)
         s = summarize(task, questions, answers, st, status, depths)
-        rows.append({"sampler": name, "label": label(name, opts), "options": json.dumps(opts),
+        rows.append({"sampler": name + ("+guided" if guided else ""), "label": label(name, opts, guided),
+                     "options": json.dumps(dict(opts, **(guided or {}))),
                      "n": s["n"], "solved": s["solved"], "solve_rate": s["solve_rate"],
                      "ci_lo": s["ci95"][0], "ci_hi": s["ci95"][1], "nfe_mean": s["nfe_mean"],
                      "nfe_median": s["nfe_median"], "nfe_per_depth": s["nfe_per_depth"],
