@@ -225,6 +225,18 @@ def _init(puzzle: np.ndarray, geo: Geometry):
     return grid, cand
 
 
+def _assign(grid: list, cand: list, peers: tuple, c: int, bit: int) -> bool:
+    """Place the digit ``bit`` in cell c and remove it from its peers; False if a peer empties."""
+    grid[c] = bit.bit_length()
+    cand[c] = bit
+    for p in peers:
+        if cand[p] & bit:
+            cand[p] &= ~bit
+            if cand[p] == 0:
+                return False
+    return True
+
+
 def _propagate(grid: list, cand: list, geo: Geometry) -> bool:
     """Naked and hidden singles to a fixed point, in place; False on a contradiction."""
     n, full, peers, units = geo.n, (1 << geo.n) - 1, geo.peers, geo.units
@@ -237,12 +249,8 @@ def _propagate(grid: list, cand: list, geo: Geometry) -> bool:
             if m == 0:
                 return False
             if m & (m - 1) == 0:
-                grid[c] = m.bit_length()
-                for p in peers[c]:
-                    if cand[p] & m:
-                        cand[p] &= ~m
-                        if cand[p] == 0:
-                            return False
+                if not _assign(grid, cand, peers[c], c, m):
+                    return False
                 progress = True
         for unit in units:
             once = twice = placed = 0
@@ -261,13 +269,8 @@ def _propagate(grid: list, cand: list, geo: Geometry) -> bool:
                 hidden ^= b
                 for c in unit:
                     if not grid[c] and cand[c] & b:
-                        cand[c] = b
-                        grid[c] = b.bit_length()
-                        for p in peers[c]:
-                            if cand[p] & b:
-                                cand[p] &= ~b
-                                if cand[p] == 0:
-                                    return False
+                        if not _assign(grid, cand, peers[c], c, b):
+                            return False
                         progress = True
                         break
         if not progress:
