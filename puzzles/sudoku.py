@@ -47,6 +47,9 @@ class Geometry:
     row: np.ndarray
     col: np.ndarray
     boxid: np.ndarray
+    row_l: tuple[int, ...]          # the same as plain tuples, for the pure-Python solver
+    col_l: tuple[int, ...]
+    box_l: tuple[int, ...]
 
 
 @lru_cache(maxsize=None)
@@ -62,7 +65,8 @@ def geometry(box: Box = DEFAULT_BOX) -> Geometry:
     units_of = tuple(tuple(u for u, cs in enumerate(units) if c in cs) for c in range(n * n))
     peers = tuple(tuple(sorted({p for u in units_of[c] for p in units[u]} - {c}))
                   for c in range(n * n))
-    return Geometry(n, box, tuple(units), peers, units_of, row, col, boxid)
+    return Geometry(n, box, tuple(units), peers, units_of, row, col, boxid,
+                    tuple(row.tolist()), tuple(col.tolist()), tuple(boxid.tolist()))
 
 
 def box_for_size(n: int) -> Box:
@@ -207,21 +211,26 @@ def _popcount(a: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- solver
 def _init(puzzle: np.ndarray, geo: Geometry):
-    """Candidate bitmasks (bit v-1 for digit v); None if two givens clash."""
+    """Candidate bitmasks (bit v-1 for digit v); (None, None) if two givens clash.
+
+    One pass collects the digits used per row, column and box; a blank's candidates are
+    what none of its three units uses."""
     n = geo.n
     full = (1 << n) - 1
-    grid = [int(v) for v in puzzle]
-    cand = [full] * (n * n)
+    grid = puzzle.tolist() if isinstance(puzzle, np.ndarray) else list(puzzle)
+    rows, cols, boxes = [0] * n, [0] * n, [0] * n
+    rid, cid, bid = geo.row_l, geo.col_l, geo.box_l
     for c, v in enumerate(grid):
         if v:
             b = 1 << (v - 1)
-            if not cand[c] & b:
+            r, k, x = rid[c], cid[c], bid[c]
+            if (rows[r] | cols[k] | boxes[x]) & b:
                 return None, None
-            cand[c] = b
-            for p in geo.peers[c]:
-                if grid[p] == v:
-                    return None, None
-                cand[p] &= ~b
+            rows[r] |= b
+            cols[k] |= b
+            boxes[x] |= b
+    cand = [(1 << (v - 1)) if v else full & ~(rows[rid[c]] | cols[cid[c]] | boxes[bid[c]])
+            for c, v in enumerate(grid)]
     return grid, cand
 
 

@@ -1,0 +1,44 @@
+"""The shipped checkpoints load, match their task, and decode the shipped test sets.
+
+Decoding is deterministic (argmax values, fixed puzzles), so the quality floors below
+are not statistical: they sit under the rates the README reports for the same
+puzzles, and fail only if a checkpoint or the decoding code changes for the worse.
+"""
+import numpy as np
+import pytest
+import torch
+
+from models.checkpoint import load_model
+from puzzles.tasks import MazeTask, SudokuTask, read_questions
+from solvers.common import DATASETS, decode, default_checkpoint
+
+CASES = [(SudokuTask(), "mdm"), (SudokuTask(), "arm"), (MazeTask(), "mdm"), (MazeTask(), "arm")]
+
+
+@pytest.mark.parametrize("task,kind", CASES, ids=lambda c: getattr(c, "name", c))
+def test_shipped_checkpoint_loads_and_decodes(task, kind):
+    path = default_checkpoint(task.name, "ar" if kind == "arm" else "eb")
+    assert path.stat().st_size < 20 * 2**20
+    model, ck = load_model(path, task=task.name, kind=kind, vocab=task.vocab())
+    meta = ck["meta"]
+    assert meta["step"] == meta["train_config"]["steps"]          # a finished run, not a snapshot
+    qs, _ = read_questions(task, str(DATASETS / task.name / "test.csv"))
+    answers, st = decode(model, task, qs[:4], sampler="ar" if kind == "arm" else "eb",
+                         options={} if kind == "arm" else {"gamma": 0.01}, batch_size=4,
+                         device="cpu", progress=False)
+    assert len(answers) == 4 and (st["nfe"] >= 1).all()
+
+
+def test_shipped_sudoku_mdm_solves_easy_puzzles():
+    task = SudokuTask()
+    model, _ = load_model(default_checkpoint("sudoku", "eb"), task="sudoku", kind="mdm", vocab=task.vocab())
+    qs, _ = read_questions(task, str(DATASETS / "sudoku" / "test.csv"))
+    easy = np.stack([q for q in qs[:60] if task.depth(q) is not None][:40])
+    with torch.inference_mode():
+        answers, _ = decode(model, task, easy, sampler="topk", options={"k": 1}, batch_size=40,
+                            device="cpu", progress=False)
+    solved, _ = task.verify(easy, answers)
+    assert solved.sum() >= SUDOKU_FLOOR
+
+
+SUDOKU_FLOOR = 30
