@@ -35,14 +35,14 @@ class SearchOptions(BaseModel):
     repair: int = Field(0, ge=0, description="Repairs allowed per puzzle (0: none).")
     search: bool = Field(False, description="Branch when stalled and backtrack on conflicts.")
     search_budget: int = Field(400, ge=1, description="Most NFE one puzzle may use.")
-    stall_entropy: float = Field(0.3, ge=0, description="Branch when every masked cell's entropy exceeds this (nats).")
-    branch_k: int = Field(3, ge=2, description="Candidates tried at a branch point.")
+    stall_entropy: float = Field(0.01, ge=0, description="Branch when every masked cell's entropy exceeds this (nats).")
+    branch_k: int = Field(2, ge=2, description="Candidates tried at a branch point.")
 
 
 @torch.no_grad()
 def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, repair: int = 0,
-                  search: bool = False, search_budget: int = 400, stall_entropy: float = 0.3,
-                  branch_k: int = 3, temperature: float = 0.0,
+                  search: bool = False, search_budget: int = 400, stall_entropy: float = 0.01,
+                  branch_k: int = 2, temperature: float = 0.0,
                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
     B, S = x.shape
     cur = x.clone()

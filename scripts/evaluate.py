@@ -54,7 +54,8 @@ def label(name: str, opts: dict, guided: dict | None = None) -> str:
     out = name if key is None else f"{name} {key}={opts[key]}"
     if guided:
         out += f" +repair {guided['repair']}" if guided["repair"] else ""
-        out += f" +search {guided['search_budget']}" if guided["search"] else ""
+        out += (f" +search {guided['search_budget']} (H>{guided['stall_entropy']:g}, k={guided['branch_k']})"
+                if guided["search"] else "")
     return out
 
 
@@ -94,25 +95,29 @@ def plot(rows: list[dict], depth: float | None, path: str, task: str) -> bool:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m scripts.evaluate", description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    ap.add_argument("--task", choices=["sudoku", "maze"], default="sudoku")
+    ap.add_argument("--task", choices=["sudoku", "maze"], default="sudoku", help="default sudoku")
     ap.add_argument("--input", help="test set (default datasets/TASK/test.csv)")
     ap.add_argument("--checkpoint", help="MDM checkpoint (default: the shipped one)")
     ap.add_argument("--arm-checkpoint", help="ARM checkpoint (default: the shipped one)")
     ap.add_argument("--points", nargs="+", default=DEFAULT_POINTS,
                     help="sampler points as NAME:KEY=VAL,... or 'ar' (default: the full sweep)")
     ap.add_argument("--limit", type=int, help="only the first N puzzles")
-    ap.add_argument("--batch-size", type=int, default=500)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch-size", type=int, default=500, help="puzzles decoded together (default 500)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of random positions / drawn values")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     ap.add_argument("--csv", help="output CSV (default docs/eval-TASK.csv)")
     ap.add_argument("--plot", help="output PNG (default docs/eval-TASK.png)")
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--json", action="store_true", help="one JSON object with every row as the last line")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     a = ap.parse_args(argv)
     try:
         points = [parse_point(p) for p in a.points]
     except ValueError as e:
         ap.error(str(e))
+    if a.threads:
+        import torch
+        torch.set_num_threads(a.threads)
     task = get_task(a.task)
     try:
         questions, _ = read_questions(task, a.input or str(DATASETS / a.task / "test.csv"))

@@ -222,9 +222,9 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     g.add_argument("--search", action="store_true", help="branch on the most certain cell when every masked "
                                                          "cell is uncertain; backtrack on contradictions")
     g.add_argument("--search-budget", type=int, default=400, help="most NFE per puzzle with --search (default 400)")
-    g.add_argument("--stall-entropy", type=float, default=0.3, help="branch when the lowest entropy of a masked "
-                                                                   "cell exceeds this, in nats (default 0.3)")
-    g.add_argument("--branch-k", type=int, default=3, help="candidates tried per branch point (default 3)")
+    g.add_argument("--stall-entropy", type=float, default=0.01, help="branch when the lowest entropy of a masked "
+                                                                    "cell exceeds this, in nats (default 0.01)")
+    g.add_argument("--branch-k", type=int, default=2, help="candidates tried per branch point (default 2)")
     ap.add_argument("--checkpoint", help=f"model file (default: models/pretrained/{task_name}-mdm.pt, "
                                          f"or {task_name}-arm.pt for --sampler ar)")
     src = ap.add_mutually_exclusive_group()

@@ -21,7 +21,10 @@ def test_shipped_checkpoint_loads_and_decodes(task, kind):
     assert path.stat().st_size < 20 * 2**20
     model, ck = load_model(path, task=task.name, kind=kind, vocab=task.vocab())
     meta = ck["meta"]
-    assert meta["step"] == meta["train_config"]["steps"]          # a finished run, not a snapshot
+    if kind == "mdm":                                              # a finished run, not a snapshot
+        assert meta["step"] == meta["train_config"]["steps"]
+    else:                                                          # ARMs: stopped early (README)
+        assert 0 < meta["step"] <= meta["train_config"]["steps"]
     qs, _ = read_questions(task, str(DATASETS / task.name / "test.csv"))
     answers, st = decode(model, task, qs[:4], sampler="ar" if kind == "arm" else "eb",
                          options={} if kind == "arm" else {"gamma": 0.01}, batch_size=4,
