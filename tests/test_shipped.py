@@ -44,4 +44,4 @@ def test_shipped_sudoku_mdm_solves_easy_puzzles():
     assert solved.sum() >= SUDOKU_FLOOR
 
 
-SUDOKU_FLOOR = 30
+SUDOKU_FLOOR = 36   # measured: 40 of 40 with the shipped checkpoint
