@@ -1,7 +1,7 @@
 """Benchmark the puzzle code: verifier, classical solver, generator, and a reference solver.
 
     python -m scripts.bench_puzzles
-    python -m scripts.bench_puzzles --grids 1000000 --solve 300 --generate 60 --json
+    python -m scripts.bench_puzzles --grids 1000000 --solve 300 --generate 600 --json
 
 Prints grids/s for the batched verifier, puzzles/s for our propagation + MRV solver
 and for py-sudoku's solver on the same puzzles (the ratio is measured side by side in
@@ -33,7 +33,7 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--grids", type=int, default=1_000_000, help="grids for the verifier (default 1e6)")
     ap.add_argument("--solve", type=int, default=300, help="test puzzles for the solvers (default 300)")
-    ap.add_argument("--generate", type=int, default=60, help="puzzles to generate per setting (default 60)")
+    ap.add_argument("--generate", type=int, default=600, help="puzzles per setting; the 2-worker time includes starting the pool (default 600)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     q, ans, _ = sd.read_file(str(DATASETS / "sudoku" / "test.csv"))
