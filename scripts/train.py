@@ -93,7 +93,8 @@ def file_pool(task, path: str) -> dict:
     from puzzles.tasks import read_questions
     qs, ans = read_questions(task, path)
     if ans is None:
-        raise SystemExit(f"error: {path}: training needs an 'answer' column")
+        from puzzles.io import ParseError
+        raise ParseError(path, None, "training needs answers (an 'answer' column)")
     if task.name == "sudoku":
         return {"questions": np.asarray(qs), "answers": np.asarray(ans)}
     from puzzles import maze as mz
@@ -172,7 +173,12 @@ def main(argv=None) -> int:
     except ValidationError as e:
         print(f"error: bad training config ({args.config or 'flags'}):\n{e}", file=sys.stderr)
         return 2
-    return train(cfg, args.out, resume=args.resume)
+    from puzzles.io import ParseError
+    try:
+        return train(cfg, args.out, resume=args.resume)
+    except ParseError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:

@@ -153,3 +153,17 @@ def test_arm_and_maze_losses_run():
     b = t.batch(pool, np.random.default_rng(0), 2)
     m = tiny("arm", t)
     assert torch.isfinite(arm_loss(m, torch.from_numpy(b.prompt), torch.from_numpy(b.answer)))
+
+
+def test_train_from_a_dataset_file_and_bad_data(tmp_path, capsys):
+    from puzzles import generate
+    data = tmp_path / "d.csv"
+    assert generate.main(["sudoku", "--count", "4", "--seed", "2", "--out", str(data)]) == 0
+    args = ["--out", str(tmp_path / "f.pt"), "--steps", "2", "--batch-size", "4", "--d-model", "16",
+            "--n-layers", "1", "--n-heads", "2", "--eval-size", "0", "--threads", "1"]
+    assert train_main(args + ["--data", str(data)]) == 0
+    assert torch.load(tmp_path / "f.pt", weights_only=True)["meta"]["data"] == str(data)
+    q = tmp_path / "q.txt"
+    q.write_text(data.read_text().splitlines()[1].split(",")[0] + "\n")
+    assert train_main(args + ["--data", str(q)]) == 2
+    assert "needs answers" in capsys.readouterr().err
