@@ -142,11 +142,6 @@ class Verdict:
             out.append("repeats in " + ", ".join(unit_name(int(u), n) for u in units))
         return "; ".join(out)
 
-    def reason_codes(self) -> dict[str, int]:
-        return {"given_changed": int(self.given_changed.sum()),
-                "blank_cells": int((self.blanks > 0).sum()),
-                "unit_repeats": int(self.bad_units.any(1).sum())}
-
 
 _CHUNK = 4096
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from puzzles import maze as mz
 from puzzles import sudoku as sd
+from puzzles.io import ParseError
 
 
 @dataclass
@@ -183,7 +184,6 @@ def read_questions(task, path: str):
     if task.name == "sudoku":
         q, a, box = sd.read_file(path)
         if box != task.box:
-            from puzzles.io import ParseError
             raise ParseError(path, 1, f"{box[0] * box[1]}x{box[0] * box[1]} grids, but the model "
                                       f"is for {task.n}x{task.n}")
         return q, a
@@ -191,16 +191,26 @@ def read_questions(task, path: str):
     for i, q in enumerate(qs):
         mz.check_lattice(q, where=path, line=None)
         if q.shape != (2 * task.rows + 1, 2 * task.cols + 1):
-            from puzzles.io import ParseError
             raise ParseError(path, None, f"maze {i + 1} is {q.shape[0] // 2}x{q.shape[1] // 2} cells, "
                                          f"the model is for {task.rows}x{task.cols}")
     ans = None
     if str(path).endswith(".csv"):
         try:
             ans = mz.read_file(path, answers=True)
-        except Exception:  # noqa: BLE001 - the answer column is optional
+        except ParseError:          # the answer column is optional
             ans = None
     return qs, ans
 
 
 
+
+
+def failure_counts(solved, reasons: list[str]) -> dict[str, int]:
+    """Failures by class: a verdict's first reason without its details
+    ('repeats in row 3, col 1' -> 'repeats'; 'gap' -> 'gap')."""
+    out: dict[str, int] = {}
+    for ok, r in zip(solved, reasons):
+        if not ok:
+            key = r.split(";")[0].split(" in ")[0]
+            out[key] = out.get(key, 0) + 1
+    return out

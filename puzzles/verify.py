@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
 
 import numpy as np
 
 from puzzles import maze as mz
 from puzzles import sudoku as sd
 from puzzles.io import ParseError, read_csv
+from puzzles.tasks import failure_counts
 
 
 def _sudoku(qpath: str, apath: str):
@@ -62,11 +62,11 @@ def main(argv=None) -> int:
     if not a.quiet:
         for i, (ok, r) in enumerate(zip(solved, reasons)):
             print(f"{i + 1}\t{'solved' if ok else 'FAILED'}\t{'' if ok else r}")
-    fails = Counter(r.split(";")[0].split(" in ")[0] for ok, r in zip(solved, reasons) if not ok)
+    fails = failure_counts(solved, reasons)
     n, k = len(solved), int(np.sum(solved))
-    print(f"{k}/{n} solved ({100 * k / n:.1f}%)" + (f"; failures: {dict(fails)}" if fails else ""))
+    print(f"{k}/{n} solved ({100 * k / n:.1f}%)" + (f"; failures: {fails}" if fails else ""))
     if a.json:
-        print(json.dumps({"n": n, "solved": k, "solve_rate": k / n, "failures": dict(fails)}))
+        print(json.dumps({"n": n, "solved": k, "solve_rate": k / n, "failures": fails}))
     return 0
 
 

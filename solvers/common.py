@@ -17,7 +17,7 @@ import torch
 
 from models.checkpoint import CheckpointError, load_model
 from puzzles.io import ParseError
-from puzzles.tasks import read_questions
+from puzzles.tasks import failure_counts, read_questions
 from sampling import OPTIONS, ar_decode, run_sampler
 from sampling.rules import make_select
 from sampling.search import SearchOptions, guided_decode
@@ -48,17 +48,17 @@ def pick_device(name: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+_SAMPLER_FLAGS = ("gamma", "proxy", "k", "tau", "steps")
+
+
 def sampler_options(args) -> dict:
     """The typed options of ``args.sampler`` taken from the flags that name them."""
-    if args.sampler == "ar":
-        for k in ("gamma", "proxy", "k", "tau", "steps"):
-            if getattr(args, k, None) is not None:
-                raise ValueError(f"--{k} does not apply to --sampler ar")
-        return {"temperature": args.temperature}
-    fields = OPTIONS[args.sampler].model_fields
-    for k in ("gamma", "proxy", "k", "tau", "steps"):
+    fields = OPTIONS[args.sampler].model_fields if args.sampler != "ar" else {}
+    for k in _SAMPLER_FLAGS:
         if getattr(args, k, None) is not None and k not in fields:
             raise ValueError(f"--{k} does not apply to --sampler {args.sampler}")
+    if args.sampler == "ar":
+        return {"temperature": args.temperature}
     given = {k: getattr(args, k) for k in fields if getattr(args, k, None) is not None}
     return OPTIONS[args.sampler](**given).model_dump()
 
@@ -94,11 +94,10 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
                                     temperature=options.get("temperature", 0.0), generator=gen)
             elif guided:
                 x = torch.from_numpy(task.encode(qs)).to(device)
-                opts = dict(options)
-                temp = opts.pop("temperature", 0.0)
-                out, st = guided_decode(model_fn, x, mask_id=task.mask_id, select=make_select(sampler, opts),
+                out, st = guided_decode(model_fn, x, mask_id=task.mask_id, select=make_select(sampler, options),
                                         check_fn=lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
-                                        temperature=temp, generator=gen, **SearchOptions(**guided).model_dump())
+                                        temperature=options.get("temperature", 0.0), generator=gen,
+                                        **SearchOptions(**guided).model_dump())
                 for k in extra:
                     extra[k].extend(st[k])
             else:
@@ -123,8 +122,8 @@ def puzzle_status(task, questions) -> list[str]:
     """'ok' or why a puzzle cannot be solved at all (not counted as a model failure)."""
     if task.name == "sudoku":
         from puzzles import sudoku as sd
-        return ["ok" if sd.check_puzzle(q, task.box) in ("ok", "several solutions")
-                else sd.check_puzzle(q, task.box) for q in questions]
+        checks = (sd.check_puzzle(q, task.box) for q in questions)
+        return ["ok" if c in ("ok", "several solutions") else c for c in checks]
     from puzzles import maze as mz
     return ["ok" if mz.shortest_length(q) >= 0 else "no solution" for q in questions]
 
@@ -160,11 +159,7 @@ def summarize(task, questions, answers, stats, status, depths) -> dict:
     for k in ("repairs", "backtracks", "branches"):
         if k in stats:
             out[f"{k}_mean"] = float(np.asarray(stats[k])[valid].mean()) if n else 0.0
-    out["failures"] = {}
-    for r, ok, v in zip(reasons, solved, valid):
-        if v and not ok:
-            key = r.split(";")[0].split(" in ")[0]
-            out["failures"][key] = out["failures"].get(key, 0) + 1
+    out["failures"] = failure_counts(solved | ~valid, reasons)
     out["_solved"] = solved
     out["_reasons"] = reasons
     return out
