@@ -44,7 +44,10 @@ def _sudoku_item(i, *, seed, box, clues, difficulty, depth, minimal):
 
 
 def _maze_item(i, *, seed, rows, cols, algorithm, extra_open, min_path):
-    q = mz.generate_one(seed, i, rows, cols, algorithm=algorithm, extra_open=extra_open, min_path=min_path)
+    if algorithm == "mixed":
+        q = mz.generate_mixed(seed, i, rows, cols)
+    else:
+        q = mz.generate_one(seed, i, rows, cols, algorithm=algorithm, extra_open=extra_open, min_path=min_path)
     return mz.format_block(q), (q, mz.solve(q), mz.shortest_length(q), mz.dead_end_depth(q))
 
 
@@ -115,7 +118,9 @@ def main(argv=None) -> int:
     g = ap.add_argument_group("maze")
     g.add_argument("--rows", type=int, default=10, help="cell rows (default 10)")
     g.add_argument("--cols", type=int, default=10, help="cell columns (default 10)")
-    g.add_argument("--algorithm", choices=list(mz.GENERATORS), default="wilson", help="default wilson")
+    g.add_argument("--algorithm", choices=[*mz.GENERATORS, "mixed"], default="wilson",
+                   help="default wilson; 'mixed' draws per item a generator, loops or none and an endpoint "
+                        "rule (puzzles.maze.generate_mixed; ignores --extra-open and --min-path)")
     g.add_argument("--extra-open", type=float, default=0.0, help="fraction of extra walls removed (loops)")
     g.add_argument("--min-path", type=int, default=0, help="minimum S-G distance in characters")
     a = ap.parse_args(argv)
@@ -147,6 +152,8 @@ def main(argv=None) -> int:
         fn = partial(_sudoku_item, seed=a.seed, box=box, clues=clues, difficulty=a.difficulty,
                      depth=a.depth, minimal=a.minimal)
     else:
+        if a.algorithm == "mixed" and (a.extra_open or a.min_path):
+            ap.error("--algorithm mixed draws its own loops and endpoints: drop --extra-open and --min-path")
         if a.rows < 2 or a.cols < 2 or not 0 <= a.extra_open <= 1:
             ap.error("--rows/--cols must be >= 2 and --extra-open within [0, 1]")
         fn = partial(_maze_item, seed=a.seed, rows=a.rows, cols=a.cols, algorithm=a.algorithm,

@@ -211,6 +211,31 @@ def generate_one(seed: int, index: int, rows: int = 10, cols: int = 10, *, algor
     raise RuntimeError(f"no maze with a path of length >= {min_path} (seed={seed}, index={index})")
 
 
+MIXED_LOOPS = (0.05, 0.1, 0.2)     # extra_open values drawn by generate_mixed
+
+
+def generate_mixed(seed: int, index: int, rows: int = 10, cols: int = 10, *,
+                   unique_path: bool = False) -> np.ndarray:
+    """Maze ``index`` of a mixed dataset: every kind of lattice maze the generators make.
+
+    Item (seed, index) draws uniformly an algorithm (DFS, Wilson, Kruskal), loops or
+    none (half of the items; ``extra_open`` from ``MIXED_LOOPS``) and an endpoint rule
+    (S and G far apart, or anywhere, half each). With ``unique_path`` the maze is redrawn
+    until its shortest S-G path is unique, so that a training target is never one
+    arbitrary choice among tied paths.
+    """
+    rng = np.random.default_rng([seed, index, 17])
+    for attempt in range(1000):
+        algorithm = GENERATORS[int(rng.integers(len(GENERATORS)))]
+        extra = float(MIXED_LOOPS[int(rng.integers(len(MIXED_LOOPS)))]) if rng.random() < 0.5 else 0.0
+        far = 0.75 if rng.random() < 0.5 else 0.0
+        q = generate_one(int(rng.integers(2**31)), attempt, rows, cols, algorithm=algorithm,
+                         extra_open=extra, far_quantile=far)
+        if not unique_path or count_shortest_paths(q, cap=2) == 1:
+            return q
+    raise RuntimeError(f"no maze with a unique shortest path (seed={seed}, index={index})")
+
+
 # ----------------------------------------------------------------------------- solver
 def _find(maze: np.ndarray, code: int) -> tuple[int, int]:
     i, j = np.argwhere(maze == code)[0]
@@ -220,6 +245,26 @@ def _find(maze: np.ndarray, code: int) -> tuple[int, int]:
 def shortest_length(maze: np.ndarray) -> int:
     """BFS distance from S to G in characters (-1 if G is unreachable)."""
     return int(cell_distances(maze, _find(maze, START))[_find(maze, GOAL)])
+
+
+def count_shortest_paths(maze: np.ndarray, cap: int = 2) -> int:
+    """Number of distinct shortest S-G paths, counted up to ``cap`` (0 if unreachable)."""
+    start, goal = _find(maze, START), _find(maze, GOAL)
+    dist = cell_distances(maze, start)
+    if dist[goal] < 0:
+        return 0
+    ways = np.zeros(maze.shape, dtype=np.int64)
+    ways[start] = 1
+    h, w = maze.shape
+    for d in range(1, int(dist[goal]) + 1):
+        for i, j in np.argwhere(dist == d):
+            total = 0
+            for di, dj in _DIRS:
+                a, b = i + di, j + dj
+                if 0 <= a < h and 0 <= b < w and dist[a, b] == d - 1:
+                    total += ways[a, b]
+            ways[i, j] = min(total, cap)
+    return int(ways[goal])
 
 
 def solve(maze: np.ndarray) -> np.ndarray | None:

@@ -132,9 +132,14 @@ class MazeTask:
     def conflicts(self, tokens: np.ndarray) -> np.ndarray:
         return mz.conflicts(tokens, self.rows, self.cols)
 
-    def make_pool(self, size: int, seed: int) -> dict:
-        qs = [mz.generate_one(seed, i, self.rows, self.cols, algorithm=self.algorithm,
-                              extra_open=self.extra_open) for i in range(size)]
+    def make_pool(self, size: int, seed: int, kind: str = "wilson") -> dict:
+        """``kind``: 'wilson' (S, G far apart, no loops) or 'mixed' (``mz.generate_mixed``,
+        every generator, loops and endpoint rule, unique shortest paths)."""
+        if kind == "mixed":
+            qs = [mz.generate_mixed(seed, i, self.rows, self.cols, unique_path=True) for i in range(size)]
+        else:
+            qs = [mz.generate_one(seed, i, self.rows, self.cols, algorithm=self.algorithm,
+                                  extra_open=self.extra_open) for i in range(size)]
         toks = np.stack([mz.encode(q, mz.solve(q)) for q in qs])
         return {"tokens": toks}
 

@@ -22,11 +22,13 @@ import sys
 from pathlib import Path
 
 from models.checkpoint import CheckpointError, load_model
+from models.runtime import RuntimeChoiceError
 from puzzles.io import ParseError, atomic_write_text, csv_text
 from puzzles.tasks import get_task, read_questions
 from sampling import OPTIONS
 from sampling.search import SearchOptions
-from solvers.common import DATASETS, ROOT, decode, default_checkpoint, puzzle_status, summarize
+from solvers.common import (DATASETS, ROOT, add_runtime_flags, apply_runtime_flags, decode, default_checkpoint,
+                            puzzle_status, summarize)
 
 DEFAULT_POINTS = (["eb:gamma=" + g for g in ("0", "0.001", "0.01", "0.1", "0.3", "1", "3")]
                   + [f"topk:k={k}" for k in (1, 2, 4, 8)]
@@ -103,9 +105,8 @@ def main(argv=None) -> int:
                     help="sampler points as NAME:KEY=VAL,... or 'ar' (default: the full sweep)")
     ap.add_argument("--limit", type=int, help="only the first N puzzles")
     ap.add_argument("--batch-size", type=int, default=500, help="puzzles decoded together (default 500)")
-    ap.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     ap.add_argument("--seed", type=int, default=0, help="seed of random positions / drawn values")
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_runtime_flags(ap)
     ap.add_argument("--csv", help="output CSV (default docs/eval-TASK.csv)")
     ap.add_argument("--plot", help="output PNG (default docs/eval-TASK.png)")
     ap.add_argument("--json", action="store_true", help="one JSON object with every row as the last line")
@@ -115,16 +116,17 @@ def main(argv=None) -> int:
         points = [parse_point(p) for p in a.points]
     except ValueError as e:
         ap.error(str(e))
-    if a.threads:
-        import torch
-        torch.set_num_threads(a.threads)
+    try:
+        device, precision = apply_runtime_flags(a)
+    except RuntimeChoiceError as e:
+        ap.error(str(e))
     task = get_task(a.task)
     try:
         questions, _ = read_questions(task, a.input or str(DATASETS / a.task / "test.csv"))
         models = {}
         for kind in {"arm" if n == "ar" else "mdm" for n, _, _ in points}:
             path = (a.arm_checkpoint if kind == "arm" else a.checkpoint) or default_checkpoint(a.task, "ar" if kind == "arm" else "eb")
-            models[kind] = load_model(path, task=a.task, kind=kind, vocab=task.vocab(), device=a.device)[0]
+            models[kind] = load_model(path, task=a.task, kind=kind, vocab=task.vocab(), device=device)[0]
     except (ParseError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -136,7 +138,8 @@ def main(argv=None) -> int:
     for name, opts, guided in points:
         model = models["arm" if name == "ar" else "mdm"]
         answers, st = decode(model, task, questions, sampler=name, options=opts, batch_size=a.batch_size,
-                             device=a.device, seed=a.seed, progress=not a.quiet, guided=guided)
+                             device=device, seed=a.seed, progress=not a.quiet, guided=guided,
+                             precision=precision)
         s = summarize(task, questions, answers, st, status, depths)
         rows.append({"sampler": name + ("+guided" if guided else ""), "label": label(name, opts, guided),
                      "options": json.dumps(dict(opts, **(guided or {}))),

@@ -25,6 +25,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.checkpoint import atomic_save, save_model
+from models.runtime import autocast, pick_device, resolve_precision, set_threads
 from models.losses import arm_loss, mdm_loss
 from models.transformer import ModelConfig, PuzzleTransformer, param_count
 from puzzles.tasks import get_task
@@ -50,6 +51,9 @@ class TrainConfig(BaseModel):
     elbo_weight: bool = Field(False, description="MDM: weight each example by 1/t (ELBO) instead of uniformly.")
     pool_size: int = Field(2000, ge=1, description="On-the-fly data: complete grids / mazes generated at start.")
     pool_seed: int = Field(1000, description="Seed of the training pool (test sets use other seeds).")
+    maze_pool: Literal["wilson", "mixed"] = Field(
+        "wilson", description="Mazes: Wilson mazes with distant ends, or every generator, loops and endpoint "
+                              "rule (puzzles.maze.generate_mixed); validation draws from the same kind.")
     data: str | None = Field(None, description="Train from this dataset file (question+answer) instead of a pool.")
     eval_every: int = Field(500, ge=0, description="Validate every N steps (0: only at the end).")
     eval_size: int = Field(100, ge=0, description="Held-out puzzles decoded at each validation.")
@@ -57,22 +61,16 @@ class TrainConfig(BaseModel):
     save_every: int = Field(100, ge=1, description="Write the checkpoint and resume state every N steps.")
     minutes: float = Field(0, ge=0, description="Stop (resumably) after this many wall-clock minutes (0: no limit).")
     stop_after: int = Field(0, ge=0, description="Stop (resumably) after this many steps in this invocation (0: no limit).")
-    threads: int = Field(0, ge=0, description="torch CPU threads (0: torch's default).")
+    threads: int = Field(0, ge=0, description="torch CPU threads (0: every core of the machine).")
     device: str = Field("auto", description="cuda, mps, cpu or auto (CUDA, then MPS, then CPU).")
-    compile: bool = Field(False, description="Wrap the model in torch.compile.")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="Autocast precision: bf16 where the device runs it natively (auto), or forced.")
+    compile: bool = Field(False, description="Wrap the model in torch.compile (measured slower on CPU: "
+                                             "see scripts.bench_train).")
 
 
-_RUNTIME = {"eval_every", "eval_size", "save_every", "minutes", "stop_after", "threads", "device", "compile", "steps"}
-
-
-def pick_device(name: str) -> str:
-    if name != "auto":
-        return name
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
+_RUNTIME = {"eval_every", "eval_size", "save_every", "minutes", "stop_after", "threads", "device", "compile",
+            "steps", "precision"}
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -101,6 +99,42 @@ def file_pool(task, path: str) -> dict:
     return {"tokens": np.stack([mz.encode(q, a) for q, a in zip(qs, ans)])}
 
 
+def make_pool(task, cfg: TrainConfig) -> dict:
+    """The on-the-fly training pool, minus any item that a shipped test set holds."""
+    if task.name == "maze":
+        pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.maze_pool)
+        key, arr = "tokens", "tokens"
+    else:
+        pool = task.make_pool(cfg.pool_size, cfg.pool_seed)
+        key, arr = "grids", "grids"
+    test = shipped_test_keys(task)
+    keep = np.array([_item_key(task, row) not in test for row in pool[arr]])
+    if not keep.all():
+        print(f"training pool: dropped {int((~keep).sum())} items that a shipped test set holds",
+              file=sys.stderr)
+    return {key: pool[arr][keep]}
+
+
+def _item_key(task, row: np.ndarray) -> bytes:
+    """Identity of a pool item: a Sudoku grid, or a maze's structure half (its question)."""
+    if task.name == "maze":
+        row = row[:task.rows * task.cols]
+    return np.asarray(row, dtype=np.int64).tobytes()
+
+
+def shipped_test_keys(task) -> set[bytes]:
+    """Keys of every item of the shipped evaluation sets (Sudoku: solution grids)."""
+    from puzzles.tasks import read_questions
+    keys: set[bytes] = set()
+    for path in sorted((Path(__file__).resolve().parent.parent / "datasets" / task.name).glob("*.csv")):
+        qs, ans = read_questions(task, str(path))
+        if task.name == "maze":
+            keys.update(_item_key(task, t) for t in task.encode(qs))
+        elif ans is not None:
+            keys.update(_item_key(task, a) for a in np.asarray(ans))
+    return keys
+
+
 def draw_batch(task, pool, rng, size):
     if "questions" in pool:     # Sudoku file data: augment question and answer alike
         from puzzles import sudoku as sd
@@ -119,20 +153,23 @@ def make_eval_set(task, cfg: TrainConfig):
         from puzzles import sudoku as sd
         return np.stack([sd.generate_one(cfg.eval_seed, i)[0] for i in range(cfg.eval_size)])
     from puzzles import maze as mz
+    if cfg.maze_pool == "mixed":
+        return [mz.generate_mixed(cfg.eval_seed, i, task.rows, task.cols) for i in range(cfg.eval_size)]
     return [mz.generate_one(cfg.eval_seed, i, task.rows, task.cols) for i in range(cfg.eval_size)]
 
 
 @torch.no_grad()
-def evaluate(model, task, questions, device) -> dict:
+def evaluate(model, task, questions, device, precision: str = "fp32") -> dict:
     """Decode held-out puzzles (MDM: top-1 confidence; ARM: greedy) and verify."""
     from sampling import ar_decode, run_sampler
     model.eval()
-    if model.cfg.kind == "mdm":
-        x = torch.from_numpy(task.encode(questions)).to(device)
-        out, st = run_sampler("topk", model, x, mask_id=task.mask_id, options={"k": 1})
-    else:
-        prompt, forced = (torch.from_numpy(a).to(device) for a in task.arm_prompt(questions))
-        out, st = ar_decode(model.step, prompt, n_tokens=model.cfg.cells, forced=forced)
+    with autocast(device, precision):
+        if model.cfg.kind == "mdm":
+            x = torch.from_numpy(task.encode(questions)).to(device)
+            out, st = run_sampler("topk", model, x, mask_id=task.mask_id, options={"k": 1})
+        else:
+            prompt, forced = (torch.from_numpy(a).to(device) for a in task.arm_prompt(questions))
+            out, st = ar_decode(model.step, prompt, n_tokens=model.cfg.cells, forced=forced)
     answers = task.decode(out.cpu().numpy(), questions)
     solved, _ = task.verify(questions, answers)
     model.train()
@@ -190,8 +227,8 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         dist.init_process_group(backend="nccl" if device == "cuda" else "gloo")
         if device == "cuda":
             device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    set_threads(cfg.threads)
+    precision = resolve_precision(cfg.precision, device)
     task = get_task(cfg.task)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, task).to(device)
@@ -214,10 +251,11 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         net = DistributedDataParallel(model)
     if cfg.compile:
         net = torch.compile(net)
-    pool = file_pool(task, cfg.data) if cfg.data else task.make_pool(cfg.pool_size, cfg.pool_seed)
+    pool = file_pool(task, cfg.data) if cfg.data else make_pool(task, cfg)
     evalset = make_eval_set(task, cfg) if rank == 0 else None
     meta_base = {"params": param_count(model), "train_config": cfg.model_dump(mode="json"),
-                 "data": cfg.data or f"on-the-fly pool of {cfg.pool_size} (seed {cfg.pool_seed}) + symmetries"}
+                 "data": cfg.data or f"on-the-fly pool of {cfg.pool_size} (seed {cfg.pool_seed}) + symmetries",
+                 "precision": precision, "threads": torch.get_num_threads()}
 
     def save():
         if rank != 0:
@@ -227,7 +265,6 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                      "history": history, "wall": wall, "train_config": cfg.model_dump(mode="json")}, state_path)
 
-    use_amp = device.startswith("cuda")
     from tqdm import tqdm
     bar = tqdm(total=cfg.steps, initial=step, disable=rank != 0, desc=f"{cfg.task}-{cfg.model}", file=sys.stderr)
     t_run, first_step = time.time(), step
@@ -239,7 +276,7 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         b = draw_batch(task, pool, rng, cfg.batch_size)
         for g in opt.param_groups:
             g["lr"] = lr_at(cfg, step)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+        with autocast(device, precision):
             if cfg.model == "mdm":
                 loss = mdm_loss(net, torch.from_numpy(b.tokens).to(device),
                                 torch.from_numpy(b.maskable).to(device), mask_id=task.mask_id,
@@ -258,7 +295,7 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
                         ex_s=f"{cfg.batch_size / max(dt, 1e-9):.0f}")
         entry = None
         if rank == 0 and evalset is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.steps):
-            entry = {"step": step, "loss": round(loss.item(), 5), **evaluate(model, task, evalset, device)}
+            entry = {"step": step, "loss": round(loss.item(), 5), **evaluate(model, task, evalset, device, precision)}
             history.append(entry)
             tqdm.write(json.dumps(entry), file=sys.stderr)
         if step % cfg.save_every == 0 or step == cfg.steps or entry is not None:

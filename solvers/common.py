@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from models.checkpoint import CheckpointError, load_model
+from models.runtime import PRECISIONS, RuntimeChoiceError, autocast, pick_device, resolve_precision, set_threads
 from puzzles.io import ParseError
 from puzzles.tasks import failure_counts, read_questions
 from sampling import OPTIONS, ar_decode, run_sampler
@@ -42,12 +43,6 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (max(0.0, c - h), min(1.0, c + h))
 
 
-def pick_device(name: str) -> str:
-    if name != "auto":
-        return name
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 _SAMPLER_FLAGS = ("gamma", "proxy", "k", "tau", "steps")
 
 
@@ -64,8 +59,12 @@ def sampler_options(args) -> dict:
 
 
 def decode(model, task, questions, *, sampler: str, options: dict, batch_size: int, device: str,
-           seed: int = 0, progress: bool = True, guided: dict | None = None) -> tuple[list, dict]:
+           seed: int = 0, progress: bool = True, guided: dict | None = None,
+           precision: str = "fp32") -> tuple[list, dict]:
     """Decode all ``questions``; returns (answers in the task's form, stats).
+
+    ``precision`` ('fp32' or 'bf16', resolved by ``models.runtime.resolve_precision``)
+    sets autocast for the forward passes; the logits stay float32 either way.
 
     ``guided``: SearchOptions fields (repair, search, ...) to decode with the task's
     conflict check after every step (MDM samplers only)."""
@@ -77,14 +76,9 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
     extra = {"repairs": [], "backtracks": [], "branches": []}
     model_s = over_s = 0.0
     answers: list = []
-    amp = device.startswith("cuda")
-
-    def model_fn(x):
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
-            return model(x)
-
+    model_fn = model
     t0 = time.perf_counter()
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(device, precision):
         for s in tqdm(range(0, n, batch_size), desc=f"decode ({sampler})", file=sys.stderr,
                       disable=not progress, unit="batch"):
             qs = questions[s:s + batch_size]
@@ -197,6 +191,23 @@ def public(s: dict) -> dict:
     return {k: v for k, v in s.items() if not k.startswith("_")}
 
 
+def add_runtime_flags(ap: argparse.ArgumentParser, device_default: str = "auto") -> None:
+    """--device, --threads and --precision, alike in every decoding entry point."""
+    ap.add_argument("--device", default=device_default,
+                    help=f"cpu, cuda, mps or auto: CUDA, then MPS, then CPU (default {device_default})")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (default 0: every core)")
+    ap.add_argument("--precision", choices=PRECISIONS, default="auto",
+                    help="autocast precision: auto = bf16 where the device runs it natively "
+                         "(AVX512-BF16/AMX CPUs, bf16 CUDA), else fp32 (default auto)")
+
+
+def apply_runtime_flags(args) -> tuple[str, str]:
+    """Set the thread count; return (device, resolved precision). Raises RuntimeChoiceError."""
+    set_threads(args.threads)
+    device = pick_device(args.device)
+    return device, resolve_precision(args.precision, device)
+
+
 def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog=f"python -m solvers.{task_name}", description=doc.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
@@ -228,8 +239,7 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     src.add_argument("--puzzle", help="one puzzle as a string; prints the solved board")
     ap.add_argument("--limit", type=int, help="only the first N puzzles")
     ap.add_argument("--batch-size", type=int, default=500, help="puzzles decoded together (default 500)")
-    ap.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_runtime_flags(ap)
     ap.add_argument("--output", help="write one answer per input, in input order")
     ap.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -256,9 +266,10 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
         ap.error("--limit must be >= 1")
     if args.batch_size < 1:
         ap.error("--batch-size must be >= 1")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
+    try:
+        device, precision = apply_runtime_flags(args)
+    except RuntimeChoiceError as e:
+        ap.error(str(e))
     ckpt = args.checkpoint or default_checkpoint(task.name, args.sampler)
     try:
         model, ck = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
@@ -276,11 +287,12 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
     status = puzzle_status(task, questions)
     answers, stats = decode(model, task, questions, sampler=args.sampler, options=opts,
                             batch_size=args.batch_size, device=device, seed=args.seed,
-                            progress=not args.quiet and args.puzzle is None, guided=guided)
+                            progress=not args.quiet and args.puzzle is None, guided=guided,
+                            precision=precision)
     depths = [task.depth(q) for q in questions]
     s = summarize(task, questions, answers, stats, status, depths)
     label = f"{task.name} | {args.sampler} {json.dumps(opts)}" + (f" + {json.dumps(guided)}" if guided else "") \
-        + f" | {Path(ckpt).name}"
+        + f" | {Path(ckpt).name} | {precision}, {torch.get_num_threads()} threads"
     if args.puzzle is not None:
         show_one(answers[0])
         verdict = "solved" if s["_solved"][0] else f"NOT solved ({status[0] if status[0] != 'ok' else s['_reasons'][0]})"
@@ -290,5 +302,6 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
     if args.output:
         write_answers(args.output, answers)
     if args.json:
-        print(json.dumps(dict(public(s), sampler=args.sampler, options=opts, guided=guided, checkpoint=str(ckpt))))
+        print(json.dumps(dict(public(s), sampler=args.sampler, options=opts, guided=guided, checkpoint=str(ckpt),
+                              precision=precision, threads=torch.get_num_threads())))
     return 0
