@@ -26,7 +26,7 @@ import time
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from sampling.core import _propose, entropy, rank_masked, take_prefix
+from sampling.core import _propose, entropy, take_prefix
 
 
 class SearchOptions(BaseModel):

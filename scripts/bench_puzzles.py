@@ -19,7 +19,7 @@ import numpy as np
 
 from puzzles import sudoku as sd
 from puzzles.generate import _sudoku_item, produce
-from solvers.common import DATASETS
+from solvers.decode import DATASETS
 
 
 def timed(fn):

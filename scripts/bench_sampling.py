@@ -20,7 +20,8 @@ import torch
 from models.checkpoint import load_model
 from models.runtime import RuntimeChoiceError, cpu_has_fast_bf16, set_threads
 from puzzles.tasks import get_task, read_questions
-from solvers.common import DATASETS, decode, default_checkpoint, summarize
+from solvers.decode import DATASETS, decode, default_checkpoint
+from solvers.report import summarize
 
 
 def main(argv=None) -> int:

@@ -27,8 +27,9 @@ from puzzles.io import ParseError, atomic_write_text, csv_text
 from puzzles.tasks import get_task, read_questions
 from sampling import OPTIONS
 from sampling.search import SearchOptions
-from solvers.common import (DATASETS, ROOT, add_runtime_flags, apply_runtime_flags, decode, default_checkpoint,
-                            puzzle_status, summarize)
+from solvers.cli import add_runtime_flags, apply_runtime_flags
+from solvers.decode import DATASETS, ROOT, decode, default_checkpoint, puzzle_status
+from solvers.report import summarize
 
 DEFAULT_POINTS = (["eb:gamma=" + g for g in ("0", "0.001", "0.01", "0.1", "0.3", "1", "3")]
                   + [f"topk:k={k}" for k in (1, 2, 4, 8)]

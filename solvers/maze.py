@@ -16,7 +16,7 @@ import sys
 
 from puzzles import maze as mz
 from puzzles.tasks import MazeTask
-from solvers.common import run
+from solvers.cli import run
 
 
 def main(argv=None) -> int:

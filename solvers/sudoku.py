@@ -18,7 +18,7 @@ import numpy as np
 
 from puzzles import sudoku as sd
 from puzzles.tasks import SudokuTask
-from solvers.common import run
+from solvers.cli import run
 
 
 def main(argv=None) -> int:

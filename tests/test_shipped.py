@@ -10,7 +10,7 @@ import torch
 
 from models.checkpoint import load_model
 from puzzles.tasks import MazeTask, SudokuTask, read_questions
-from solvers.common import DATASETS, decode, default_checkpoint
+from solvers.decode import DATASETS, decode, default_checkpoint
 
 CASES = [(SudokuTask(), "mdm"), (SudokuTask(), "arm"), (MazeTask(), "mdm"), (MazeTask(), "arm")]
 

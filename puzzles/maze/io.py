@@ -1,0 +1,107 @@
+"""Maze text and files: character blocks, lattice checks, .txt/.csv datasets."""
+from __future__ import annotations
+
+import numpy as np
+
+from puzzles.io import ParseError
+from puzzles.maze.grid import CHARS, GOAL, START, WALL
+
+
+def parse_block(lines: list[str], *, where: str = "<string>", line: int | None = None,
+                answer: bool = False) -> np.ndarray:
+    """Lines of one maze -> uint8 array [H, W]; ParseError on ragged rows or bad marks."""
+    if not lines:
+        raise ParseError(where, line, "empty maze")
+    w = len(lines[0])
+    for k, s in enumerate(lines):
+        if len(s) != w:
+            raise ParseError(where, None if line is None else line + k,
+                             f"ragged rows: row {k + 1} has {len(s)} characters, row 1 has {w}")
+    allowed = CHARS if answer else CHARS[:4]
+    out = np.zeros((len(lines), w), dtype=np.uint8)
+    for k, s in enumerate(lines):
+        for j, ch in enumerate(s):
+            v = allowed.find(ch)
+            if v < 0:
+                raise ParseError(where, None if line is None else line + k,
+                                 f"bad character {ch!r} at column {j + 1} (allowed: {allowed!r})")
+            out[k, j] = v
+    for code, name in ((START, "S"), (GOAL, "G")):
+        cnt = int((out == code).sum())
+        if cnt != 1:
+            raise ParseError(where, line, f"a maze needs exactly one {name}, found {cnt}")
+    return out
+
+
+def format_block(maze: np.ndarray) -> str:
+    return "\n".join("".join(CHARS[v] for v in row) for row in np.asarray(maze).tolist())
+
+
+def check_lattice(maze: np.ndarray, *, where: str = "<string>", line: int | None = None) -> None:
+    """Raise ParseError unless the grid is a lattice maze: odd sides, walled border,
+    walls at even/even corners, cells (odd/odd) open with S and G on cells."""
+    h, w = maze.shape
+    if h % 2 == 0 or w % 2 == 0 or h < 3 or w < 3:
+        raise ParseError(where, line, f"a lattice maze has odd sides >= 3, got {h}x{w}")
+    border = np.concatenate([maze[0], maze[-1], maze[:, 0], maze[:, -1]])
+    if (border != WALL).any():
+        raise ParseError(where, line, "the border must be all walls '#'")
+    if (maze[::2, ::2] != WALL).any():
+        raise ParseError(where, line, "corner positions (even row, even column) must be walls")
+    if (maze[1::2, 1::2] == WALL).any():
+        raise ParseError(where, line, "cell positions (odd row, odd column) must be open")
+
+
+def read_file(path: str, *, answers: bool = False) -> list[np.ndarray]:
+    """Mazes from ``.txt`` (blocks separated by blank lines) or ``.csv``
+    (``question`` column, or ``answer`` when ``answers``; with ``rows``, ``cols``)."""
+    from puzzles.io import read_csv, read_text
+    out = []
+    if str(path).endswith(".csv"):
+        col = "answer" if answers else "question"
+        for ln, row in read_csv(path, (col, "rows", "cols")):
+            try:
+                r, c = int(row["rows"]), int(row["cols"])
+            except ValueError:
+                raise ParseError(path, ln, "rows and cols must be integers") from None
+            s = row[col]
+            if len(s) != (2 * r + 1) * (2 * c + 1):
+                raise ParseError(path, ln, f"{col} has {len(s)} characters, a {r}x{c} maze "
+                                           f"needs {(2 * r + 1) * (2 * c + 1)}")
+            lines = [s[k * (2 * c + 1):(k + 1) * (2 * c + 1)] for k in range(2 * r + 1)]
+            out.append(parse_block(lines, where=path, line=ln, answer=answers))
+        return out
+    text = read_text(path)
+    block: list[str] = []
+    start = 0
+    for i, ln in enumerate(text.splitlines() + [""]):
+        if ln.strip():
+            if not block:
+                start = i + 1
+            block.append(ln.rstrip("\n"))
+        elif block:
+            out.append(parse_block(block, where=path, line=start, answer=answers))
+            block = []
+    if not out:
+        raise ParseError(path, None, "empty file (no mazes)")
+    return out
+
+
+def write_file(path: str, mazes: list[np.ndarray], answers: list[np.ndarray] | None = None,
+               extra: dict[str, list] | None = None) -> None:
+    """Atomic write: ``.txt`` text blocks (answers when given), or ``.csv`` with
+    ``question,answer,rows,cols`` plus ``extra`` metadata columns."""
+    from puzzles.io import atomic_write_text, csv_text
+    if str(path).endswith(".csv"):
+        extra = extra or {}
+        header = ["question"] + (["answer"] if answers is not None else []) + ["rows", "cols"] + list(extra)
+        rows = []
+        for i, m in enumerate(mazes):
+            row = ["".join(format_block(m).split("\n"))]
+            if answers is not None:
+                row.append("".join(format_block(answers[i]).split("\n")))
+            rows.append(row + [m.shape[0] // 2, m.shape[1] // 2] + [extra[k][i] for k in extra])
+        atomic_write_text(path, csv_text(header, rows))
+    else:
+        src = answers if answers is not None else mazes
+        atomic_write_text(path, "\n\n".join(format_block(m) for m in src) + "\n")

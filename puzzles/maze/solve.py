@@ -1,0 +1,80 @@
+"""Maze solving and grading: BFS shortest path, counting shortest paths, dead-end depth."""
+from __future__ import annotations
+
+import numpy as np
+
+from puzzles.maze.grid import _DIRS, GOAL, PATH, START, WALL, _find, cell_distances
+
+
+def shortest_length(maze: np.ndarray) -> int:
+    """BFS distance from S to G in characters (-1 if G is unreachable)."""
+    return int(cell_distances(maze, _find(maze, START))[_find(maze, GOAL)])
+
+
+def count_shortest_paths(maze: np.ndarray, cap: int = 2) -> int:
+    """Number of distinct shortest S-G paths, counted up to ``cap`` (0 if unreachable)."""
+    start, goal = _find(maze, START), _find(maze, GOAL)
+    dist = cell_distances(maze, start)
+    if dist[goal] < 0:
+        return 0
+    ways = np.zeros(maze.shape, dtype=np.int64)
+    ways[start] = 1
+    h, w = maze.shape
+    for d in range(1, int(dist[goal]) + 1):
+        for i, j in np.argwhere(dist == d):
+            total = 0
+            for di, dj in _DIRS:
+                a, b = i + di, j + dj
+                if 0 <= a < h and 0 <= b < w and dist[a, b] == d - 1:
+                    total += ways[a, b]
+            ways[i, j] = min(total, cap)
+    return int(ways[goal])
+
+
+def solve(maze: np.ndarray) -> np.ndarray | None:
+    """The question with one shortest S-G path marked ``o``; None if G is unreachable."""
+    dist = cell_distances(maze, _find(maze, START))
+    cur = _find(maze, GOAL)
+    if dist[cur] < 0:
+        return None
+    out = maze.copy()
+    h, w = maze.shape
+    while dist[cur] > 1:
+        for di, dj in _DIRS:
+            a, b = cur[0] + di, cur[1] + dj
+            if 0 <= a < h and 0 <= b < w and dist[a, b] == dist[cur] - 1:
+                cur = (a, b)
+                break
+        out[cur] = PATH
+    return out
+
+
+def dead_end_depth(maze: np.ndarray) -> int:
+    """Rounds of parallel dead-end filling on the cell graph, plus one.
+
+    Each round removes, all at once, every cell other than S and G with at most one
+    remaining open neighbour cell. On a perfect maze this stops when only the S-G
+    path is left; the count is the NFE a perfect one-round-per-call deducer needs
+    over cell tokens (the unit the maze models decode).
+    """
+    h, w = maze.shape
+    r, c = h // 2, w // 2
+    alive = np.ones((r, c), bool)
+    cells = maze[1::2, 1::2]
+    keep = (cells == START) | (cells == GOAL)
+    # open[k][i, j]: passage from cell (i, j) in direction k is open
+    openv = maze[2:-1:2, 1::2] != WALL          # between (i, j) and (i+1, j): [r-1, c]
+    openh = maze[1::2, 2:-1:2] != WALL          # between (i, j) and (i, j+1): [r, c-1]
+    rounds = 0
+    while True:
+        a = alive.astype(int)
+        deg = np.zeros((r, c), int)
+        deg[:-1] += openv * a[1:]
+        deg[1:] += openv * a[:-1]
+        deg[:, :-1] += openh * a[:, 1:]
+        deg[:, 1:] += openh * a[:, :-1]
+        kill = alive & ~keep & (deg <= 1)
+        if not kill.any():
+            return rounds + 1
+        alive &= ~kill
+        rounds += 1

@@ -1,0 +1,78 @@
+"""The maze models' token layout: one structure token and one state token per cell."""
+from __future__ import annotations
+
+import numpy as np
+
+from puzzles.maze.grid import _DIRS, GOAL, OPEN, PATH, START, WALL
+
+
+# One token per cell carries its four passage bits and its S/G flag (48 structure ids);
+# a second token per cell carries the decoded state. The sequence is
+# [structure(r*c), state(r*c)]: the givens are the structure half and the S/G states.
+N_STRUCT = 48
+OFF, ON, MASK = 48, 49, 50
+VOCAB_SIZE = 51
+
+
+def vocab() -> list[str]:
+    return [f"cell{k}" for k in range(N_STRUCT)] + ["off", "on", "<mask>"]
+
+
+def encode(maze: np.ndarray, answer: np.ndarray | None = None) -> np.ndarray:
+    """Lattice maze [H, W] -> tokens [2*r*c]; states are MASK except S/G (ON), or the
+    answer's path when ``answer`` is given."""
+    m = np.asarray(maze)
+    cells = m[1::2, 1::2]
+    r, c = cells.shape
+    bits = np.zeros((r, c), dtype=np.int64)
+    for k, (di, dj) in enumerate(_DIRS):
+        bits |= (m[1 + di:2 * r + 1 + di:2, 1 + dj:2 * c + 1 + dj:2] != WALL).astype(np.int64) << k
+    flag = np.where(cells == START, 1, np.where(cells == GOAL, 2, 0))
+    struct = (flag * 16 + bits).reshape(-1)
+    ends = (flag > 0).reshape(-1)
+    if answer is None:
+        state = np.where(ends, ON, MASK)
+    else:
+        a = np.asarray(answer)[1::2, 1::2].reshape(-1)
+        state = np.where(ends | (a == PATH), ON, OFF)
+    return np.concatenate([struct, state])
+
+
+def decode(tokens: np.ndarray, maze: np.ndarray) -> np.ndarray:
+    """Tokens -> answer grid: ON cells marked ``o``, and the open passage between two
+    adjacent ON cells. MASK and OFF cells stay as in the question."""
+    m = np.asarray(maze)
+    r, c = m.shape[0] // 2, m.shape[1] // 2
+    on = (np.asarray(tokens)[r * c:] == ON).reshape(r, c)
+    out = m.copy()
+    cells = out[1::2, 1::2]
+    cells[on & (cells == OPEN)] = PATH
+    v = on[:-1] & on[1:] & (m[2:-1:2, 1::2] == OPEN)
+    out[2:-1:2, 1::2][v] = PATH
+    hz = on[:, :-1] & on[:, 1:] & (m[1::2, 2:-1:2] == OPEN)
+    out[1::2, 2:-1:2][hz] = PATH
+    return out
+
+
+def conflicts(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Batched check of partial cell-state tokens [N, 2*r*c]: True where a path cell has
+    three path neighbours (S/G: two), or a path cell (S/G included) can no longer reach
+    two (S/G: one) neighbours that are on the path or undecided: a dead end."""
+    t = np.asarray(tokens)
+    L = rows * cols
+    struct = t[:, :L].reshape(-1, rows, cols)
+    state = t[:, L:].reshape(-1, rows, cols)
+    bits, end = struct % 16, struct >= 16
+    on, live = state == ON, state != OFF
+
+    def nbrs(a):   # count of neighbours with a, through open passages; shape (N, r, c)
+        s = np.zeros(a.shape, np.int16)
+        s[:, 1:] += ((bits[:, 1:] >> 0) & 1) * a[:, :-1]                    # N
+        s[:, :, :-1] += ((bits[:, :, :-1] >> 1) & 1) * a[:, :, 1:]          # E
+        s[:, :-1] += ((bits[:, :-1] >> 2) & 1) * a[:, 1:]                   # S
+        s[:, :, 1:] += ((bits[:, :, 1:] >> 3) & 1) * a[:, :, :-1]           # W
+        return s
+    n_on, n_live = nbrs(on), nbrs(live)
+    branch = (on & ~end & (n_on > 2)) | (end & (n_on > 1))
+    stuck = (on & ~end & (n_live < 2)) | (end & (n_live < 1))
+    return (branch | stuck).any((1, 2))

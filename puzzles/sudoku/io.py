@@ -1,0 +1,117 @@
+"""Sudoku text and files: one-line grids, readable boards, .txt/.csv/.npz datasets."""
+from __future__ import annotations
+
+import numpy as np
+
+from puzzles.io import ParseError
+from puzzles.sudoku.grid import ALPHABET, BOXES, DEFAULT_BOX, Box, box_for_size
+
+
+def parse_line(text: str, box: Box = DEFAULT_BOX, *, where: str = "<string>",
+               line: int | None = None) -> np.ndarray:
+    """One puzzle or grid written on one line -> int array [n*n]; ParseError if malformed."""
+    n = box[0] * box[1]
+    s = text.strip()
+    if len(s) != n * n:
+        raise ParseError(where, line, f"expected {n * n} cells for a {n}x{n} grid, got {len(s)}")
+    out = np.zeros(n * n, dtype=np.int8)
+    for i, ch in enumerate(s):
+        if ch in ".0":
+            continue
+        v = ALPHABET.find(ch.upper()) + 1
+        if v <= 0 or v > n:
+            raise ParseError(where, line, f"bad character {ch!r} at column {i + 1} "
+                             f"(a {n}x{n} grid uses {ALPHABET[:n]!r} and '.' or '0' for blanks)")
+        out[i] = v
+    return out
+
+
+def format_line(grid: np.ndarray, box: Box = DEFAULT_BOX, blank: str = ".") -> str:
+    return "".join(blank if v == 0 else ALPHABET[v - 1] for v in np.asarray(grid).tolist())
+
+
+def format_board(grid: np.ndarray, box: Box = DEFAULT_BOX) -> str:
+    """Readable board with box separators (for the single-puzzle CLI)."""
+    br, bc = box
+    n = br * bc
+    g = np.asarray(grid).reshape(n, n)
+    lines = []
+    for r in range(n):
+        if r and r % br == 0:
+            lines.append("+".join(["-" * (2 * bc + 1)] * (n // bc)))
+        cells = [("." if v == 0 else ALPHABET[v - 1]) for v in g[r].tolist()]
+        parts = [" " + " ".join(cells[k:k + bc]) + " " for k in range(0, n, bc)]
+        lines.append("|".join(parts))
+    return "\n".join(lines)
+
+
+def read_file(path: str, box: Box | None = None) -> tuple[np.ndarray, np.ndarray | None, Box]:
+    """Read puzzles (and answers when present) from ``.txt``, ``.csv`` or ``.npz``.
+
+    ``.txt``: one grid per line, blank lines and ``#`` comments skipped. ``.csv``: a
+    header with ``question`` and optionally ``answer`` (the HRM layout
+    ``source,question,answer,rating`` loads). ``.npz``: arrays ``puzzles`` and
+    optionally ``answers``. The box shape is inferred from the first grid's length
+    unless given. Raises ParseError naming the file and line.
+    """
+    from puzzles.io import read_csv, read_text
+    if str(path).endswith(".npz"):
+        try:
+            z = np.load(path)
+        except Exception as e:  # noqa: BLE001 - any unreadable npz is a user error
+            raise ParseError(path, None, f"cannot read .npz: {e}") from None
+        if "puzzles" not in z:
+            raise ParseError(path, None, "npz has no 'puzzles' array")
+        p = z["puzzles"].astype(np.int8)
+        box = box or box_for_size(int(round(np.sqrt(p.shape[1]))))
+        a = z["answers"].astype(np.int8) if "answers" in z else None
+        return p, a, box
+    if str(path).endswith(".csv"):
+        rows = read_csv(path, ("question",))
+        box = box or _infer_box(path, rows[0][0], rows[0][1]["question"])
+        qs = [parse_line(r["question"], box, where=path, line=ln) for ln, r in rows]
+        ans = None
+        if rows[0][1].get("answer") not in (None, ""):
+            ans = np.stack([parse_line(r["answer"], box, where=path, line=ln) for ln, r in rows])
+        return np.stack(qs), ans, box
+    text = read_text(path)
+    items = [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines())
+             if ln.strip() and not ln.lstrip().startswith("#")]
+    if not items:
+        raise ParseError(path, None, "empty file (no puzzles)")
+    box = box or _infer_box(path, items[0][0], items[0][1])
+    return np.stack([parse_line(s, box, where=path, line=ln) for ln, s in items]), None, box
+
+
+def _infer_box(path: str, line: int, s: str) -> Box:
+    n = int(round(len(s.strip()) ** 0.5))
+    if n * n != len(s.strip()) or n not in BOXES:
+        raise ParseError(path, line, f"a line of {len(s.strip())} cells is not a 4x4, 6x6, 9x9 "
+                                     "or 16x16 grid")
+    return BOXES[n]
+
+
+def write_file(path: str, puzzles: np.ndarray, box: Box = DEFAULT_BOX,
+               answers: np.ndarray | None = None, extra: dict[str, list] | None = None) -> None:
+    """Write atomically, format by extension; ``extra`` adds CSV metadata columns."""
+    from puzzles.io import atomic_write_bytes, atomic_write_text, csv_text
+    if str(path).endswith(".npz"):
+        import io
+        buf = io.BytesIO()
+        arrays = {"puzzles": np.asarray(puzzles, dtype=np.int8)}
+        if answers is not None:
+            arrays["answers"] = np.asarray(answers, dtype=np.int8)
+        np.savez_compressed(buf, **arrays)
+        atomic_write_bytes(path, buf.getvalue())
+    elif str(path).endswith(".csv"):
+        extra = extra or {}
+        header = ["question"] + (["answer"] if answers is not None else []) + list(extra)
+        rows = []
+        for i, p in enumerate(puzzles):
+            row = [format_line(p, box)]
+            if answers is not None:
+                row.append(format_line(answers[i], box))
+            rows.append(row + [extra[k][i] for k in extra])
+        atomic_write_text(path, csv_text(header, rows))
+    else:
+        atomic_write_text(path, "".join(format_line(p, box) + "\n" for p in puzzles))

@@ -1,0 +1,133 @@
+"""The command line shared by ``solvers.sudoku`` and ``solvers.maze``: flags, checks, the run."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from models.checkpoint import CheckpointError, load_model
+from models.runtime import PRECISIONS, RuntimeChoiceError, pick_device, resolve_precision, set_threads
+from puzzles.io import ParseError
+from puzzles.tasks import read_questions
+from sampling.search import SearchOptions
+from solvers.decode import DATASETS, decode, default_checkpoint, puzzle_status, sampler_options
+from solvers.report import print_table, public, summarize
+
+
+def add_runtime_flags(ap: argparse.ArgumentParser, device_default: str = "auto") -> None:
+    """--device, --threads and --precision, alike in every decoding entry point."""
+    ap.add_argument("--device", default=device_default,
+                    help=f"cpu, cuda, mps or auto: CUDA, then MPS, then CPU (default {device_default})")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (default 0: every core)")
+    ap.add_argument("--precision", choices=PRECISIONS, default="auto",
+                    help="autocast precision: auto = bf16 where the device runs it natively "
+                         "(AVX512-BF16/AMX CPUs, bf16 CUDA), else fp32 (default auto)")
+
+
+def apply_runtime_flags(args) -> tuple[str, str]:
+    """Set the thread count; return (device, resolved precision). Raises RuntimeChoiceError."""
+    set_threads(args.threads)
+    device = pick_device(args.device)
+    return device, resolve_precision(args.precision, device)
+
+
+def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog=f"python -m solvers.{task_name}", description=doc.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
+    ap.add_argument("--sampler", choices=["eb", "topk", "threshold", "random", "ar"], default="eb",
+                    help="eb: entropy bounded; topk: k per step; threshold: confidence > tau; "
+                         "random: vanilla MDM on a step schedule; ar: the autoregressive baseline (default: eb)")
+    ap.add_argument("--gamma", type=float, help="eb: bound on summed entropy minus the largest, in nats (default 0.01)")
+    ap.add_argument("--proxy", choices=["entropy", "confidence", "margin"],
+                    help="eb/topk: order of the positions (default: entropy for eb, confidence for topk)")
+    ap.add_argument("--k", type=int, help="topk: positions per step (default 1)")
+    ap.add_argument("--tau", type=float, help="threshold: confidence threshold (default 0.9)")
+    ap.add_argument("--steps", type=int, help="random: decoding steps per puzzle (default 16)")
+    ap.add_argument("--temperature", type=float, default=0.0, help="0: argmax values (default); >0 draws values")
+    ap.add_argument("--seed", type=int, default=0, help="seed for random positions and drawn values (default 0)")
+    g = ap.add_argument_group("repair and search (MDM samplers)")
+    g.add_argument("--repair", type=int, default=0, help="repairs allowed per puzzle: undo a step that breaks "
+                                                          "a rule and ban the offending value (default 0)")
+    g.add_argument("--search", action="store_true", help="branch on the most certain cell when every masked "
+                                                         "cell is uncertain; backtrack on contradictions")
+    g.add_argument("--search-budget", type=int, default=400, help="most NFE per puzzle with --search (default 400)")
+    g.add_argument("--stall-entropy", type=float, default=0.01, help="branch when the lowest entropy of a masked "
+                                                                    "cell exceeds this, in nats (default 0.01)")
+    g.add_argument("--branch-k", type=int, default=2, help="candidates tried per branch point (default 2)")
+    ap.add_argument("--checkpoint", help=f"model file (default: models/pretrained/{task_name}-mdm.pt, "
+                                         f"or {task_name}-arm.pt for --sampler ar)")
+    src = ap.add_mutually_exclusive_group()
+    src.add_argument("--input", help=f"puzzle file, any format the puzzles package reads "
+                                     f"(default: datasets/{task_name}/test.csv)")
+    src.add_argument("--puzzle", help="one puzzle as a string; prints the solved board")
+    ap.add_argument("--limit", type=int, help="only the first N puzzles")
+    ap.add_argument("--batch-size", type=int, default=500, help="puzzles decoded together (default 500)")
+    add_runtime_flags(ap)
+    ap.add_argument("--output", help="write one answer per input, in input order")
+    ap.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    return ap
+
+
+def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show_one) -> int:
+    ap = build_parser(task.name, doc, depth_name)
+    args = ap.parse_args(argv)
+    try:
+        opts = sampler_options(args)
+    except ValueError as e:  # pydantic's ValidationError names the bad option
+        ap.error(f"bad sampler option: {e}")
+    guided = None
+    if args.repair or args.search:
+        if args.sampler == "ar":
+            ap.error("--repair and --search apply to the MDM samplers, not --sampler ar")
+        try:
+            guided = SearchOptions(repair=args.repair, search=args.search, search_budget=args.search_budget,
+                                   stall_entropy=args.stall_entropy, branch_k=args.branch_k).model_dump()
+        except ValueError as e:
+            ap.error(f"bad repair/search option: {e}")
+    if args.limit is not None and args.limit < 1:
+        ap.error("--limit must be >= 1")
+    if args.batch_size < 1:
+        ap.error("--batch-size must be >= 1")
+    try:
+        device, precision = apply_runtime_flags(args)
+    except RuntimeChoiceError as e:
+        ap.error(str(e))
+    ckpt = args.checkpoint or default_checkpoint(task.name, args.sampler)
+    try:
+        model, ck = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
+                               vocab=task.vocab(), device=device)
+        if args.puzzle is not None:
+            questions = parse_one(args.puzzle)
+        else:
+            path = args.input or str(DATASETS / task.name / "test.csv")
+            questions, _ = read_questions(task, path)
+        if args.limit:
+            questions = questions[:args.limit]
+    except (CheckpointError, ParseError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    status = puzzle_status(task, questions)
+    answers, stats = decode(model, task, questions, sampler=args.sampler, options=opts,
+                            batch_size=args.batch_size, device=device, seed=args.seed,
+                            progress=not args.quiet and args.puzzle is None, guided=guided,
+                            precision=precision)
+    depths = [task.depth(q) for q in questions]
+    s = summarize(task, questions, answers, stats, status, depths)
+    label = f"{task.name} | {args.sampler} {json.dumps(opts)}" + (f" + {json.dumps(guided)}" if guided else "") \
+        + f" | {Path(ckpt).name} | {precision}, {torch.get_num_threads()} threads"
+    if args.puzzle is not None:
+        show_one(answers[0])
+        verdict = "solved" if s["_solved"][0] else f"NOT solved ({status[0] if status[0] != 'ok' else s['_reasons'][0]})"
+        print(f"verdict: {verdict}; NFE {int(stats['nfe'][0])}; {depth_name} {depths[0]}")
+    else:
+        print_table(s, label, depth_name)
+    if args.output:
+        write_answers(args.output, answers)
+    if args.json:
+        print(json.dumps(dict(public(s), sampler=args.sampler, options=opts, guided=guided, checkpoint=str(ckpt),
+                              precision=precision, threads=torch.get_num_threads())))
+    return 0

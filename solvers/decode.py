@@ -1,0 +1,109 @@
+"""Decoding many puzzles with a checkpoint: sampler options, batched decode, puzzle checks.
+
+The engine under ``solvers.sudoku``, ``solvers.maze`` and the scripts: it runs a
+registered sampler (or the ARM) over batches and returns answers plus per-puzzle NFE.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.runtime import autocast
+from sampling import OPTIONS, ar_decode, run_sampler
+from sampling.rules import make_select
+from sampling.search import SearchOptions, guided_decode
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+PRETRAINED = ROOT / "models" / "pretrained"
+
+
+DATASETS = ROOT / "datasets"
+
+
+def default_checkpoint(task: str, sampler: str) -> Path:
+    return PRETRAINED / f"{task}-{'arm' if sampler == 'ar' else 'mdm'}.pt"
+
+
+_SAMPLER_FLAGS = ("gamma", "proxy", "k", "tau", "steps")
+
+
+def sampler_options(args) -> dict:
+    """The typed options of ``args.sampler`` taken from the flags that name them."""
+    fields = OPTIONS[args.sampler].model_fields if args.sampler != "ar" else {}
+    for k in _SAMPLER_FLAGS:
+        if getattr(args, k, None) is not None and k not in fields:
+            raise ValueError(f"--{k} does not apply to --sampler {args.sampler}")
+    if args.sampler == "ar":
+        return {"temperature": args.temperature}
+    given = {k: getattr(args, k) for k in fields if getattr(args, k, None) is not None}
+    return OPTIONS[args.sampler](**given).model_dump()
+
+
+def decode(model, task, questions, *, sampler: str, options: dict, batch_size: int, device: str,
+           seed: int = 0, progress: bool = True, guided: dict | None = None,
+           precision: str = "fp32") -> tuple[list, dict]:
+    """Decode all ``questions``; returns (answers in the task's form, stats).
+
+    ``precision`` ('fp32' or 'bf16', resolved by ``models.runtime.resolve_precision``)
+    sets autocast for the forward passes; the logits stay float32 either way.
+
+    ``guided``: SearchOptions fields (repair, search, ...) to decode with the task's
+    conflict check after every step (MDM samplers only)."""
+    from tqdm import tqdm
+    gen = torch.Generator().manual_seed(seed)
+    n = len(questions)
+    nfe = np.zeros(n, dtype=np.int64)
+    tokens_per_step: list[list[int]] = []
+    extra = {"repairs": [], "backtracks": [], "branches": []}
+    model_s = over_s = 0.0
+    answers: list = []
+    model_fn = model
+    t0 = time.perf_counter()
+    with torch.inference_mode(), autocast(device, precision):
+        for s in tqdm(range(0, n, batch_size), desc=f"decode ({sampler})", file=sys.stderr,
+                      disable=not progress, unit="batch"):
+            qs = questions[s:s + batch_size]
+            if sampler == "ar":
+                prompt, forced = (torch.from_numpy(a).to(device) for a in task.arm_prompt(qs))
+                out, st = ar_decode(model.step, prompt, n_tokens=model.cfg.cells, forced=forced,
+                                    temperature=options.get("temperature", 0.0), generator=gen)
+            elif guided:
+                x = torch.from_numpy(task.encode(qs)).to(device)
+                out, st = guided_decode(model_fn, x, mask_id=task.mask_id, select=make_select(sampler, options),
+                                        check_fn=lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
+                                        temperature=options.get("temperature", 0.0), generator=gen,
+                                        **SearchOptions(**guided).model_dump())
+                for k in extra:
+                    extra[k].extend(st[k])
+            else:
+                x = torch.from_numpy(task.encode(qs)).to(device)
+                out, st = run_sampler(sampler, model_fn, x, mask_id=task.mask_id, options=options, generator=gen)
+            answers.extend(task.decode(out.cpu().numpy(), qs))
+            nfe[s:s + len(qs)] = st["nfe"].numpy()
+            tokens_per_step.extend(st["tokens_per_step"])
+            model_s += st["model_seconds"]
+            over_s += st["overhead_seconds"]
+    seconds = time.perf_counter() - t0
+    if task.name == "sudoku":
+        answers = np.stack(answers) if answers else np.zeros((0, task.n * task.n), np.int8)
+    out = {"nfe": nfe, "tokens_per_step": tokens_per_step, "model_seconds": model_s,
+           "overhead_seconds": over_s, "seconds": seconds}
+    if guided:
+        out.update({k: np.array(v) for k, v in extra.items()})
+    return answers, out
+
+
+def puzzle_status(task, questions) -> list[str]:
+    """'ok' or why a puzzle cannot be solved at all (not counted as a model failure)."""
+    if task.name == "sudoku":
+        from puzzles import sudoku as sd
+        checks = (sd.check_puzzle(q, task.box) for q in questions)
+        return ["ok" if c in ("ok", "several solutions") else c for c in checks]
+    from puzzles import maze as mz
+    return ["ok" if mz.shortest_length(q) >= 0 else "no solution" for q in questions]
