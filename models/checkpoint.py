@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 
 import torch
+from pydantic import ValidationError
 
 from models.transformer import ModelConfig, PuzzleTransformer
 
@@ -20,22 +21,11 @@ class CheckpointError(ValueError):
 
 
 def atomic_save(obj, path: str | Path) -> None:
-    """torch.save to a temporary file, then rename, so a kill never leaves half a file."""
-    import os
-    import tempfile
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """torch.save through a durable atomic write, so a kill never leaves half a file."""
+    from puzzles.io import atomic_write_bytes
     buf = io.BytesIO()
     torch.save(obj, buf)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def save_model(path: str | Path, model: PuzzleTransformer, *, vocab: list[str],
@@ -46,16 +36,27 @@ def save_model(path: str | Path, model: PuzzleTransformer, *, vocab: list[str],
                  "state_dict": state, "meta": meta or {}}, path)
 
 
+_KEYS = {"task": str, "kind": str, "vocab": list, "config": dict, "state_dict": dict, "meta": dict}
+
+
 def load_checkpoint(path: str | Path) -> dict:
+    """The checkpoint's dict, with its keys and their types checked; CheckpointError otherwise."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a directory, expected a checkpoint file")
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
     try:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's input error
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: "
+                              f"{str(e).splitlines()[0] if str(e) else ''})") from None
     if not isinstance(ck, dict) or ck.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a {FORMAT} checkpoint")
+    for key, typ in _KEYS.items():
+        if not isinstance(ck.get(key), typ):
+            raise CheckpointError(f"{path}: damaged checkpoint: {key!r} is "
+                                  f"{'missing' if key not in ck else type(ck[key]).__name__}, expected {typ.__name__}")
     return ck
 
 
@@ -66,22 +67,27 @@ def load_model(path: str | Path, *, task: str | None = None, kind: str | None = 
     if task is not None and ck["task"] != task:
         raise CheckpointError(f"{path}: checkpoint is for task {ck['task']!r}, not {task!r}")
     if kind is not None and ck["kind"] != kind:
-        raise CheckpointError(f"{path}: checkpoint holds an {ck['kind'].upper()} model, "
+        raise CheckpointError(f"{path}: checkpoint holds an {str(ck['kind']).upper()} model, "
                               f"this needs an {kind.upper()}")
     if vocab is not None and list(ck["vocab"]) != list(vocab):
         raise CheckpointError(f"{path}: vocabulary mismatch: checkpoint has {len(ck['vocab'])} "
                               f"tokens {ck['vocab'][:4]}..., the task uses {len(vocab)} {vocab[:4]}...")
-    cfg = ModelConfig(**ck["config"])
-    model = PuzzleTransformer(cfg)
+    try:
+        cfg = ModelConfig(**ck["config"])
+        model = PuzzleTransformer(cfg)
+    except (ValidationError, ValueError, TypeError) as e:
+        raise CheckpointError(f"{path}: damaged checkpoint: its model config is invalid "
+                              f"({_first_error(e)})") from None
     try:
         model.load_state_dict(ck["state_dict"])
-    except RuntimeError as e:
-        raise CheckpointError(f"{path}: weights do not fit the stored config: {e}") from None
+    except (RuntimeError, TypeError, AttributeError) as e:
+        raise CheckpointError(f"{path}: weights do not fit the stored config: "
+                              f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     return model.to(device).eval(), ck
 
 
-def _umask() -> int:
-    import os
-    m = os.umask(0)
-    os.umask(m)
-    return m
+def _first_error(e: Exception) -> str:
+    if isinstance(e, ValidationError):
+        err = e.errors()[0]
+        return f"{'.'.join(str(x) for x in err['loc']) or 'config'}: {err['msg']}"
+    return str(e).splitlines()[0] if str(e) else type(e).__name__

@@ -21,7 +21,7 @@ from typing import Literal
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class ModelConfig(BaseModel):
@@ -45,6 +45,14 @@ class ModelConfig(BaseModel):
     rel_bias: Literal["none", "sudoku", "grid"] = Field(
         "none", description="Per-head attention bias by cell relation: Sudoku units or grid offset.")
     grid_radius: int = Field(3, ge=1, description="Offsets beyond this radius share one bias (rel_bias='grid').")
+
+    @model_validator(mode="after")
+    def _heads_divide_width(self):
+        if self.d_model % self.n_heads:
+            raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
+        if not 0 <= self.mask_id < self.vocab_size or any(not 0 <= t < self.vocab_size for t in self.out_tokens):
+            raise ValueError("mask_id and out_tokens must be ids below vocab_size")
+        return self
 
     @property
     def cells(self) -> int:

@@ -24,6 +24,7 @@ import numpy as np
 
 from puzzles import maze as mz
 from puzzles import sudoku as sd
+from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.io import ParseError
 
 
@@ -88,7 +89,8 @@ def produce(fn, count: int, workers: int, exclude: set[str], desc: str) -> list:
             pool.close()
             pool.join()
     if len(out) < count:
-        raise SystemExit(f"error: only {len(out)} distinct items could be made (the space is too small)")
+        raise UsageError(f"--count: only {len(out)} distinct items could be made, {count} asked "
+                         "(the puzzle space under these constraints is too small)")
     return out
 
 
@@ -97,9 +99,78 @@ def _hist(values) -> str:
     return " ".join(f"{k}:{c[k]}" for k in sorted(c, key=lambda k: (isinstance(k, str), k)))
 
 
+MIN_CLUES = {4: 4, 6: 8, 9: 17, 16: 55}    # fewest clues of any uniquely solvable puzzle
+
+
+def parse_split(text: str, count: int) -> list[tuple[str, int]]:
+    """'train=800,test=200' -> [('train', 800), ('test', 200)]; UsageError when malformed."""
+    out = []
+    for part in text.split(","):
+        name, eq, num = part.partition("=")
+        name = name.strip()
+        if not eq or not name or not num.strip().lstrip("-").isdigit():
+            raise UsageError(f"--split: expected NAME=COUNT,..., got {part!r} in {text!r}")
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise UsageError(f"--split: split names are letters, digits, '-' and '_', got {name!r}")
+        if int(num) < 1:
+            raise UsageError(f"--split: {name}={num}: each split needs at least 1 item")
+        if name in (n for n, _ in out):
+            raise UsageError(f"--split: {name!r} appears twice (its files would overwrite each other)")
+        out.append((name, int(num)))
+    if sum(c for _, c in out) != count:
+        raise UsageError(f"--split: counts add up to {sum(c for _, c in out)}, not --count {count}")
+    return out
+
+
+def check_args(a) -> dict:
+    """Every flag and output path, before any work; UsageError names the flag."""
+    for flag, v, lo in (("--count", a.count, 1), ("--workers", a.workers, 1), ("--seed", a.seed, 0)):
+        if v < lo:
+            raise UsageError(f"{flag}: must be >= {lo}, got {v}")
+    splits = parse_split(a.split, a.count) if a.split else [("", a.count)]
+    suffix = Path(a.out).suffix
+    if suffix not in (".txt", ".csv", ".npz") or (suffix == ".npz" and a.task == "maze"):
+        raise UsageError(f"--out: unsupported extension {suffix!r} "
+                         f"(use .txt, .csv{', .npz' if a.task == 'sudoku' else ''})")
+    outs = [str(Path(a.out).with_suffix(f".{name}{suffix}")) if name else a.out for name, _ in splits]
+    for out in outs:
+        check_output(out, "--out")
+    plan = {"splits": splits, "suffix": suffix}
+    if a.task == "sudoku":
+        box = sd.box_for_size(a.size)
+        n2 = a.size * a.size
+        clues = a.clues or {4: (4, 8), 6: (10, 16), 9: (28, 34), 16: (100, 130)}[a.size]
+        if not 0 <= clues[0] <= clues[1] <= n2:
+            raise UsageError(f"--clues: must lie within 0-{n2} for a {a.size}x{a.size} grid, got {clues[0]}-{clues[1]}")
+        if clues[1] < MIN_CLUES[a.size]:
+            raise UsageError(f"--clues: no {a.size}x{a.size} puzzle with a unique solution has fewer than "
+                             f"{MIN_CLUES[a.size]} clues, got {clues[0]}-{clues[1]}")
+        if a.depth and a.difficulty != "singles":
+            raise UsageError("--depth: applies with --difficulty singles only")
+        if a.depth and a.depth[0] > n2 - clues[0]:
+            raise UsageError(f"--depth: {a.depth[0]}-{a.depth[1]} rounds need more than the "
+                             f"{n2 - clues[0]} blanks that --clues leaves")
+        plan["box"] = box
+        plan["fn"] = partial(_sudoku_item, seed=a.seed, box=box, clues=clues, difficulty=a.difficulty,
+                             depth=a.depth, minimal=a.minimal)
+    else:
+        if a.algorithm == "mixed" and (a.extra_open or a.min_path):
+            raise UsageError("--algorithm mixed draws its own loops and endpoints: drop --extra-open and --min-path")
+        if a.rows < 2 or a.cols < 2:
+            raise UsageError(f"--rows/--cols: must be >= 2, got {a.rows}x{a.cols}")
+        if not 0 <= a.extra_open <= 1:
+            raise UsageError(f"--extra-open: must lie within [0, 1], got {a.extra_open}")
+        longest = 2 * (a.rows * a.cols - 1)
+        if not 0 <= a.min_path <= longest:
+            raise UsageError(f"--min-path: must lie within 0-{longest} (a path through every cell of a "
+                             f"{a.rows}x{a.cols} maze), got {a.min_path}")
+        plan["fn"] = partial(_maze_item, seed=a.seed, rows=a.rows, cols=a.cols, algorithm=a.algorithm,
+                             extra_open=a.extra_open, min_path=a.min_path)
+    return plan
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m puzzles.generate", description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap = Parser(prog="python -m puzzles.generate", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("task", choices=["sudoku", "maze"], help="what to generate")
     ap.add_argument("--count", type=int, required=True, help="number of items (in all, with --split)")
     ap.add_argument("--seed", type=int, default=0, help="dataset seed; item i depends on (seed, i) (default 0)")
@@ -124,41 +195,16 @@ def main(argv=None) -> int:
     g.add_argument("--extra-open", type=float, default=0.0, help="fraction of extra walls removed (loops)")
     g.add_argument("--min-path", type=int, default=0, help="minimum S-G distance in characters")
     a = ap.parse_args(argv)
-    if a.count < 1 or a.workers < 1:
-        ap.error("--count and --workers must be >= 1")
-    splits = [("", a.count)]
-    if a.split:
-        try:
-            splits = [(k, int(v)) for k, v in (p.split("=") for p in a.split.split(","))]
-        except ValueError:
-            ap.error(f"--split: expected NAME=COUNT,..., got {a.split!r}")
-        if sum(c for _, c in splits) != a.count:
-            ap.error(f"--split counts add up to {sum(c for _, c in splits)}, not --count {a.count}")
-    suffix = Path(a.out).suffix
-    if suffix not in (".txt", ".csv", ".npz") or (suffix == ".npz" and a.task == "maze"):
-        ap.error(f"--out: unsupported extension {suffix!r} (use .txt, .csv{', .npz' if a.task == 'sudoku' else ''})")
     try:
+        plan = check_args(a)
         exclude = set().union(*(_keys_of(a.task, p) for p in a.exclude)) if a.exclude else set()
-    except ParseError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    t0 = time.time()
-    if a.task == "sudoku":
-        box = sd.box_for_size(a.size)
-        n2 = a.size * a.size
-        clues = a.clues or {4: (4, 8), 6: (10, 16), 9: (28, 34), 16: (100, 130)}[a.size]
-        if not 0 <= clues[0] <= clues[1] <= n2:
-            ap.error(f"--clues must lie within 0-{n2}")
-        fn = partial(_sudoku_item, seed=a.seed, box=box, clues=clues, difficulty=a.difficulty,
-                     depth=a.depth, minimal=a.minimal)
-    else:
-        if a.algorithm == "mixed" and (a.extra_open or a.min_path):
-            ap.error("--algorithm mixed draws its own loops and endpoints: drop --extra-open and --min-path")
-        if a.rows < 2 or a.cols < 2 or not 0 <= a.extra_open <= 1:
-            ap.error("--rows/--cols must be >= 2 and --extra-open within [0, 1]")
-        fn = partial(_maze_item, seed=a.seed, rows=a.rows, cols=a.cols, algorithm=a.algorithm,
-                     extra_open=a.extra_open, min_path=a.min_path)
-    items = produce(fn, a.count, a.workers, exclude, f"generate {a.task}")
+        t0 = time.time()
+        items = produce(plan["fn"], a.count, a.workers, exclude, f"generate {a.task}")
+    except (UsageError, ParseError) as e:
+        return fail(str(e))
+    except RuntimeError as e:          # the generator gave up on one item
+        return fail(f"cannot meet the constraints: {e}; widen --clues/--depth/--min-path or change --difficulty")
+    splits, suffix, box = plan["splits"], plan["suffix"], plan.get("box")
     pos = 0
     for name, cnt in splits:
         part = items[pos:pos + cnt]

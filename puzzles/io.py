@@ -22,41 +22,78 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Durable atomic write: a temporary file in the same folder, fsync, rename over
+    ``path``, fsync the folder. A run killed inside this window can leave a hidden
+    ``.NAME.*.tmp`` file; the next write of the same path removes such leftovers."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    try:
+        dfd = os.open(path.parent, os.O_RDONLY)
+    except OSError:         # some platforms cannot open a folder; the rename is done
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def read_text(path: str | Path) -> str:
     try:
-        return Path(path).read_text()
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ParseError(path, None, "file not found") from None
     except IsADirectoryError:
         raise ParseError(path, None, "is a directory, expected a file") from None
-    except UnicodeDecodeError:
-        raise ParseError(path, None, "not a text file (cannot decode as UTF-8)") from None
+    except UnicodeDecodeError as e:
+        raise ParseError(path, None, f"not a UTF-8 text file (byte {e.start + 1} cannot be decoded)") from None
+    except OSError as e:
+        raise ParseError(path, None, f"cannot read: {e.strerror or e}") from None
 
 
 def read_csv(path: str | Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a CSV with a header, as (line number, row dict); checks required columns."""
+    """Rows of a CSV with a header, as (line number, row dict); checks required columns,
+    and that every row has as many fields as the header."""
     text = read_text(path)
     if not text.strip():
         raise ParseError(path, None, "empty file")
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.DictReader(text.splitlines())
-    cols = reader.fieldnames or []
-    for col in required:
-        if col not in cols:
-            raise ParseError(path, 1, f"CSV header has no {col!r} column (found: {', '.join(cols)})")
-    rows = [(i + 2, r) for i, r in enumerate(reader)]
+    try:
+        cols = reader.fieldnames or []
+        for col in required:
+            if col not in cols:
+                raise ParseError(path, 1, f"CSV header has no {col!r} column (found: {', '.join(cols)})")
+        rows = []
+        for r in reader:
+            ln = reader.line_num
+            if None in r:
+                raise ParseError(path, ln, f"row has {len(cols) + len(r[None])} fields, the header has {len(cols)}")
+            missing = [c for c in cols if r[c] is None]
+            if missing:
+                raise ParseError(path, ln, f"row has {len(cols) - len(missing)} fields, the header has "
+                                           f"{len(cols)} (no {missing[0]!r})")
+            rows.append((ln, r))
+    except csv.Error as e:
+        raise ParseError(path, reader.line_num or None, f"malformed CSV: {e}") from None
     if not rows:
         raise ParseError(path, None, "CSV has a header but no rows")
     return rows

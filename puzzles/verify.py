@@ -10,7 +10,6 @@ Answers: Sudoku one grid per line (or a CSV's answer column); mazes text blocks 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from puzzles import maze as mz
 from puzzles import sudoku as sd
+from puzzles.cli import Parser, fail
 from puzzles.io import ParseError, read_csv
 from puzzles.tasks import failure_counts
 
@@ -38,7 +38,7 @@ def _sudoku(qpath: str, apath: str):
 
 def _maze(qpath: str, apath: str):
     q = mz.read_file(qpath)
-    a = mz.read_file(apath, answers=True)
+    a = mz.read_file(apath, answers=True, endpoints=False)   # a lost S or G fails that answer only
     if len(a) != len(q):
         raise ParseError(apath, None, f"{len(a)} answers for {len(q)} questions")
     vs = [mz.verify(x, y) for x, y in zip(q, a)]
@@ -46,8 +46,7 @@ def _maze(qpath: str, apath: str):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m puzzles.verify", description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap = Parser(prog="python -m puzzles.verify", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("task", choices=["sudoku", "maze"])
     ap.add_argument("--questions", required=True, help="puzzle file (.txt, .csv, .npz)")
     ap.add_argument("--answers", required=True, help="answer file, one per question, same order")
@@ -57,8 +56,7 @@ def main(argv=None) -> int:
     try:
         solved, reasons = (_sudoku if a.task == "sudoku" else _maze)(a.questions, a.answers)
     except ParseError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(str(e))
     if not a.quiet:
         for i, (ok, r) in enumerate(zip(solved, reasons)):
             print(f"{i + 1}\t{'solved' if ok else 'FAILED'}\t{'' if ok else r}")

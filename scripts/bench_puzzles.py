@@ -10,7 +10,6 @@ this run; install it with pip install '.[bench]'), and generated 9x9 puzzles/s w
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -18,6 +17,7 @@ import time
 import numpy as np
 
 from puzzles import sudoku as sd
+from puzzles.cli import Parser
 from puzzles.generate import _sudoku_item, produce
 from solvers.decode import DATASETS
 
@@ -29,8 +29,7 @@ def timed(fn):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m scripts.bench_puzzles", description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap = Parser(prog="python -m scripts.bench_puzzles", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--grids", type=int, default=1_000_000, help="grids for the verifier (default 1e6)")
     ap.add_argument("--solve", type=int, default=300, help="test puzzles for the solvers (default 300)")
     ap.add_argument("--generate", type=int, default=600, help="puzzles per setting; the 2-worker time includes starting the pool (default 600)")
@@ -50,7 +49,7 @@ def main(argv=None) -> int:
     assert all(s is not None for s in sols)
     res["solver_puzzles_per_s"] = len(qs) / dt
     try:
-        from sudoku import Sudoku     # py-sudoku
+        from sudoku import Sudoku  # py-sudoku
         boards = [p.reshape(9, 9).tolist() for p in qs]
         ref, dt_ref = timed(lambda: [Sudoku(3, 3, board=b).solve() for b in boards])
         res["pysudoku_puzzles_per_s"] = len(qs) / dt_ref

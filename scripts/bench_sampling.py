@@ -11,7 +11,6 @@ bf16 is measured even where ``auto`` would pick fp32, so that the ratio is visib
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -19,14 +18,14 @@ import torch
 
 from models.checkpoint import load_model
 from models.runtime import RuntimeChoiceError, cpu_has_fast_bf16, set_threads
+from puzzles.cli import Parser
 from puzzles.tasks import get_task, read_questions
 from solvers.decode import DATASETS, decode, default_checkpoint
 from solvers.report import summarize
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m scripts.bench_sampling", description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap = Parser(prog="python -m scripts.bench_sampling", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--task", choices=["sudoku", "maze"], default="sudoku")
     ap.add_argument("--gamma", type=float, default=0.01, help="EB gamma (default 0.01)")
     ap.add_argument("--limit", type=int, help="first N puzzles (default: all)")

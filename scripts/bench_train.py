@@ -18,7 +18,6 @@ comparable across precisions. The configurations, in order:
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -31,6 +30,7 @@ import torch
 from models.losses import arm_loss, mdm_loss
 from models.runtime import autocast, machine_cores
 from models.transformer import ModelConfig
+from puzzles.cli import Parser
 from puzzles.tasks import get_task
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -88,8 +88,7 @@ def bench_one(task, raw: dict, *, threads: int, precision: str, compile_: bool,
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m scripts.bench_train", description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap = Parser(prog="python -m scripts.bench_train", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--task", choices=["sudoku", "maze"], default="sudoku", help="default sudoku")
     ap.add_argument("--model", choices=["mdm", "arm"], default="mdm", help="default mdm")
     ap.add_argument("--steps", type=int, default=8, help="timed steps per configuration (default 8)")

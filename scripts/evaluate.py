@@ -16,14 +16,13 @@ object as the last line. A point's keys may include the repair/search options
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from pathlib import Path
 
 from models.checkpoint import CheckpointError, load_model
 from models.runtime import RuntimeChoiceError
-from puzzles.io import ParseError, atomic_write_text, csv_text
+from puzzles.cli import Parser, UsageError, check_output, fail
+from puzzles.io import ParseError, atomic_write_bytes, atomic_write_text, csv_text
 from puzzles.tasks import get_task, read_questions
 from sampling import OPTIONS
 from sampling.search import SearchOptions
@@ -88,16 +87,15 @@ def plot(rows: list[dict], depth: float | None, path: str, task: str) -> bool:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(path).with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    tmp.replace(path)
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    atomic_write_bytes(path, buf.getvalue())
     return True
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m scripts.evaluate", description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap = Parser(prog="python -m scripts.evaluate", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--task", choices=["sudoku", "maze"], default="sudoku", help="default sudoku")
     ap.add_argument("--input", help="test set (default datasets/TASK/test.csv)")
     ap.add_argument("--checkpoint", help="MDM checkpoint (default: the shipped one)")
@@ -113,24 +111,27 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="one JSON object with every row as the last line")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     a = ap.parse_args(argv)
-    try:
-        points = [parse_point(p) for p in a.points]
-    except ValueError as e:
-        ap.error(str(e))
-    try:
-        device, precision = apply_runtime_flags(a)
-    except RuntimeChoiceError as e:
-        ap.error(str(e))
     task = get_task(a.task)
+    csv_path = a.csv or str(ROOT / "docs" / f"eval-{a.task}.csv")
+    png = a.plot or str(ROOT / "docs" / f"eval-{a.task}.png")
     try:
+        try:
+            points = [parse_point(p) for p in a.points]
+        except ValueError as e:
+            raise UsageError(f"--points: {str(e).splitlines()[0]}") from None
+        for flag, v, lo in (("--limit", a.limit, 1), ("--batch-size", a.batch_size, 1), ("--seed", a.seed, 0)):
+            if v is not None and v < lo:
+                raise UsageError(f"{flag}: must be >= {lo}, got {v}")
+        check_output(csv_path, "--csv")
+        check_output(png, "--plot")
+        device, precision = apply_runtime_flags(a)
         questions, _ = read_questions(task, a.input or str(DATASETS / a.task / "test.csv"))
         models = {}
         for kind in {"arm" if n == "ar" else "mdm" for n, _, _ in points}:
             path = (a.arm_checkpoint if kind == "arm" else a.checkpoint) or default_checkpoint(a.task, "ar" if kind == "arm" else "eb")
             models[kind] = load_model(path, task=a.task, kind=kind, vocab=task.vocab(), device=device)[0]
-    except (ParseError, CheckpointError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except (UsageError, RuntimeChoiceError, ParseError, CheckpointError) as e:
+        return fail(str(e))
     if a.limit:
         questions = questions[:a.limit]
     status = puzzle_status(task, questions)
@@ -156,12 +157,10 @@ def main(argv=None) -> int:
     depth = next((r["depth_mean"] for r in rows if r["depth_mean"]), None)
     cols = ["label", "n", "solve_rate", "ci_lo", "ci_hi", "nfe_mean", "nfe_median", "nfe_per_depth",
             "tokens_per_nfe", "rate_depth_defined", "rate_depth_undefined", "puzzles_per_s", "options"]
-    csv_path = a.csv or str(ROOT / "docs" / f"eval-{a.task}.csv")
 
     def fmt(v):
         return f"{v:.4f}" if isinstance(v, float) else ("" if v is None else v)
     atomic_write_text(csv_path, csv_text(cols, [[fmt(r[c]) for c in cols] for r in rows]))
-    png = a.plot or str(ROOT / "docs" / f"eval-{a.task}.png")
     plotted = plot(rows, depth, png, a.task)
     dname = "singles" if a.task == "sudoku" else "dead-end"
     print(f"{a.task}: {rows[0]['n']} puzzles, mean {dname} depth {depth:.2f}" if depth else a.task)

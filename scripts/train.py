@@ -11,7 +11,6 @@ uninterrupted run would (batches are a function of (seed, rank, step)).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -22,18 +21,21 @@ from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models.checkpoint import atomic_save, save_model
-from models.runtime import autocast, pick_device, resolve_precision, set_threads
+from models.runtime import RuntimeChoiceError, autocast, pick_device, resolve_precision, set_threads
 from models.losses import arm_loss, mdm_loss
 from models.transformer import ModelConfig, PuzzleTransformer, param_count
+from puzzles.cli import Parser, UsageError, check_output, fail, strict_bool
+from puzzles.io import ParseError
 from puzzles.tasks import get_task
+from scripts.train_data import draw_batch, file_pool, make_eval_set, make_pool
 
 
 class TrainConfig(BaseModel):
     """Everything that determines a training run; stored in the checkpoint."""
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     task: Literal["sudoku", "maze"] = Field("sudoku", description="Puzzle task.")
     model: Literal["mdm", "arm"] = Field("mdm", description="Masked diffusion model or autoregressive baseline.")
@@ -69,6 +71,13 @@ class TrainConfig(BaseModel):
                                              "see scripts.bench_train).")
 
 
+    @model_validator(mode="after")
+    def _heads_divide_width(self):
+        if self.d_model % self.n_heads:
+            raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
+        return self
+
+
 _RUNTIME = {"eval_every", "eval_size", "save_every", "minutes", "stop_after", "threads", "device", "compile",
             "steps", "precision"}
 
@@ -84,78 +93,6 @@ def build_model(cfg: TrainConfig, task) -> PuzzleTransformer:
     mc = ModelConfig(kind=cfg.model, d_model=cfg.d_model, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
                      **task.model_fields(cfg.model))
     return PuzzleTransformer(mc)
-
-
-def file_pool(task, path: str) -> dict:
-    """A training pool from a dataset file with answers (givens never masked)."""
-    from puzzles.tasks import read_questions
-    qs, ans = read_questions(task, path)
-    if ans is None:
-        from puzzles.io import ParseError
-        raise ParseError(path, None, "training needs answers (an 'answer' column)")
-    if task.name == "sudoku":
-        return {"questions": np.asarray(qs), "answers": np.asarray(ans)}
-    from puzzles import maze as mz
-    return {"tokens": np.stack([mz.encode(q, a) for q, a in zip(qs, ans)])}
-
-
-def make_pool(task, cfg: TrainConfig) -> dict:
-    """The on-the-fly training pool, minus any item that a shipped test set holds."""
-    if task.name == "maze":
-        pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.maze_pool)
-        key, arr = "tokens", "tokens"
-    else:
-        pool = task.make_pool(cfg.pool_size, cfg.pool_seed)
-        key, arr = "grids", "grids"
-    test = shipped_test_keys(task)
-    keep = np.array([_item_key(task, row) not in test for row in pool[arr]])
-    if not keep.all():
-        print(f"training pool: dropped {int((~keep).sum())} items that a shipped test set holds",
-              file=sys.stderr)
-    return {key: pool[arr][keep]}
-
-
-def _item_key(task, row: np.ndarray) -> bytes:
-    """Identity of a pool item: a Sudoku grid, or a maze's structure half (its question)."""
-    if task.name == "maze":
-        row = row[:task.rows * task.cols]
-    return np.asarray(row, dtype=np.int64).tobytes()
-
-
-def shipped_test_keys(task) -> set[bytes]:
-    """Keys of every item of the shipped evaluation sets (Sudoku: solution grids)."""
-    from puzzles.tasks import read_questions
-    keys: set[bytes] = set()
-    for path in sorted((Path(__file__).resolve().parent.parent / "datasets" / task.name).glob("*.csv")):
-        qs, ans = read_questions(task, str(path))
-        if task.name == "maze":
-            keys.update(_item_key(task, t) for t in task.encode(qs))
-        elif ans is not None:
-            keys.update(_item_key(task, a) for a in np.asarray(ans))
-    return keys
-
-
-def draw_batch(task, pool, rng, size):
-    if "questions" in pool:     # Sudoku file data: augment question and answer alike
-        from puzzles import sudoku as sd
-        from puzzles.tasks import Batch
-        idx = rng.integers(len(pool["answers"]), size=size)
-        a, q = sd.augment(pool["answers"][idx], rng, task.box, pool["questions"][idx])
-        toks = sd.encode(a, task.box)
-        return Batch(toks, q == 0, sd.encode(q, task.box), toks)
-    return task.batch(pool, rng, size)
-
-
-def make_eval_set(task, cfg: TrainConfig):
-    if cfg.eval_size == 0:
-        return None
-    if task.name == "sudoku":
-        from puzzles import sudoku as sd
-        return np.stack([sd.generate_one(cfg.eval_seed, i)[0] for i in range(cfg.eval_size)])
-    from puzzles import maze as mz
-    if cfg.maze_pool == "mixed":
-        return [mz.generate_mixed(cfg.eval_seed, i, task.rows, task.cols) for i in range(cfg.eval_size)]
-    return [mz.generate_one(cfg.eval_seed, i, task.rows, task.cols) for i in range(cfg.eval_size)]
 
 
 @torch.no_grad()
@@ -177,50 +114,95 @@ def evaluate(model, task, questions, device, precision: str = "fp32") -> dict:
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(prog="python -m scripts.train", description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    ap.add_argument("--config", help="JSON file with TrainConfig fields; flags override it.")
+    ap = Parser(prog="python -m scripts.train", description=__doc__.split("\n")[0], epilog=__doc__)
+    ap.add_argument("--config", help="JSON object of TrainConfig fields, or the name of a shipped config "
+                                     "(sudoku-mdm, maze-mdm, ...); flags override it.")
     ap.add_argument("--out", required=True, help="Checkpoint path (resume state goes to OUT.state).")
     ap.add_argument("--resume", action="store_true", help="Continue from OUT.state if it exists.")
     for name, f in TrainConfig.model_fields.items():
         flag = "--" + name.replace("_", "-")
         if f.annotation is bool:
-            ap.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), metavar="BOOL",
-                            default=None, help=f.description)
+            ap.add_argument(flag, type=strict_bool, metavar="BOOL", default=None, help=f.description)
         else:
             ap.add_argument(flag, default=None, help=f"{f.description} (default: {f.default})")
     return ap.parse_args(argv)
 
 
+def read_config(path: str) -> dict:
+    """The JSON object in ``path``; UsageError naming the file and the problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, expected a JSON file") from None
+    except FileNotFoundError:
+        raise UsageError(f"{path}: config file not found") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a text file (cannot decode as UTF-8)") from None
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read config ({e.strerror or e})") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
+    if not isinstance(raw, dict):
+        raise UsageError(f"{path}: a config is a JSON object of TrainConfig fields, got {type(raw).__name__}")
+    return raw
+
+
+def config_error(e: ValidationError, source: str) -> str:
+    """One line naming the flag (or config field) and the problem."""
+    err = e.errors()[0]
+    loc = ".".join(str(x) for x in err["loc"])
+    where = f"--{loc.replace('_', '-')}" if loc else source
+    return f"{where}: {err['msg']} (got {err.get('input')!r})" if loc else f"{where}: {err['msg']}"
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    raw: dict = {}
-    if args.config:
+    try:
+        raw = read_config(args.config) if args.config else {}
+        for name in TrainConfig.model_fields:
+            v = getattr(args, name)
+            if v is not None:
+                raw[name] = v
         try:
-            raw = json.loads(Path(args.config).read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            print(f"error: {args.config}: cannot read config: {e}", file=sys.stderr)
-            return 2
-    for name in TrainConfig.model_fields:
-        v = getattr(args, name)
-        if v is not None:
-            raw[name] = v
-    try:
-        cfg = TrainConfig(**raw)
-    except ValidationError as e:
-        print(f"error: bad training config ({args.config or 'flags'}):\n{e}", file=sys.stderr)
-        return 2
-    from puzzles.io import ParseError
-    try:
+            cfg = TrainConfig(**raw)
+        except ValidationError as e:
+            raise UsageError(config_error(e, args.config or "flags")) from None
+        check_output(args.out, "--out")
+        check_output(str(args.out) + ".state", "--out")
+        pick_device(cfg.device)
         return train(cfg, args.out, resume=args.resume)
-    except ParseError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except (UsageError, RuntimeChoiceError, ParseError) as e:
+        return fail(str(e))
+
+
+_STATE_KEYS = {"model": dict, "optimizer": dict, "step": int, "history": list, "wall": float, "train_config": dict}
+
+
+def load_resume_state(path: Path) -> dict:
+    """OUT.state, checked: readable by ``torch.load(weights_only=True)`` and holding every key."""
+    try:
+        st = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - a damaged or hostile file is the user's input error
+        raise UsageError(f"{path}: cannot resume: not a readable training state "
+                         f"({type(e).__name__}); delete it or drop --resume") from None
+    if not isinstance(st, dict):
+        raise UsageError(f"{path}: cannot resume: not a training state (a {type(st).__name__})")
+    for key, typ in _STATE_KEYS.items():
+        if not isinstance(st.get(key), typ):
+            raise UsageError(f"{path}: cannot resume: {key!r} is missing or not a {typ.__name__}")
+    try:
+        TrainConfig(**st["train_config"])
+    except ValidationError as e:
+        raise UsageError(f"{path}: cannot resume: its config is invalid ({config_error(e, str(path))})") from None
+    return st
 
 
 def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
     ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
     rank = int(os.environ.get("RANK", "0"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
     device = pick_device(cfg.device)
     if ddp:
         import torch.distributed as dist
@@ -236,15 +218,18 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
     state_path = Path(str(out) + ".state")
     step, history, wall = 0, [], 0.0
     if resume and state_path.exists():
-        st = torch.load(state_path, map_location="cpu", weights_only=True)
+        st = load_resume_state(state_path)
         old = TrainConfig(**st["train_config"])
         diff = [k for k in TrainConfig.model_fields if k not in _RUNTIME and getattr(old, k) != getattr(cfg, k)]
         if diff:
-            print(f"error: {state_path}: config differs from the saved run in {diff}", file=sys.stderr)
-            return 2
-        model.load_state_dict(st["model"])
-        opt.load_state_dict(st["optimizer"])
-        step, history, wall = int(st["step"]), list(st["history"]), float(st["wall"])
+            raise UsageError(f"{state_path}: config differs from the saved run in {diff}")
+        try:
+            model.load_state_dict(st["model"])
+            opt.load_state_dict(st["optimizer"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as e:
+            raise UsageError(f"{state_path}: cannot resume: the saved weights or optimizer state do not fit "
+                             f"this model ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        step, history, wall = st["step"], list(st["history"]), st["wall"]
     net = model
     if ddp:
         from torch.nn.parallel import DistributedDataParallel
@@ -257,9 +242,13 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
                  "data": cfg.data or f"on-the-fly pool of {cfg.pool_size} (seed {cfg.pool_seed}) + symmetries",
                  "precision": precision, "threads": torch.get_num_threads()}
 
+    last_saved = step
+
     def save():
+        nonlocal last_saved
         if rank != 0:
             return
+        last_saved = step
         meta = dict(meta_base, step=step, history=history, wall_seconds=wall)
         save_model(out, model, vocab=task.vocab(), meta=meta)
         atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
@@ -283,6 +272,11 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
                                 generator=gen, elbo_weight=cfg.elbo_weight)
             else:
                 loss = arm_loss(net, torch.from_numpy(b.prompt).to(device), torch.from_numpy(b.answer).to(device))
+        if not torch.isfinite(loss):
+            bar.close()
+            kept = f"the last good checkpoint ({out}, step {last_saved}) is kept" if last_saved else "nothing was saved"
+            raise UsageError(f"training diverged: the loss is {loss.item()} at step {step + 1}; {kept}. "
+                             "Lower --lr or raise --warmup.")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -295,7 +289,8 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
                         ex_s=f"{cfg.batch_size / max(dt, 1e-9):.0f}")
         entry = None
         if rank == 0 and evalset is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.steps):
-            entry = {"step": step, "loss": round(loss.item(), 5), **evaluate(model, task, evalset, device, precision)}
+            entry = {"step": step, "examples": step * cfg.batch_size * world, "wall_seconds": round(wall, 1),
+                     "loss": round(loss.item(), 5), **evaluate(model, task, evalset, device, precision)}
             history.append(entry)
             tqdm.write(json.dumps(entry), file=sys.stderr)
         if step % cfg.save_every == 0 or step == cfg.steps or entry is not None:

@@ -9,12 +9,15 @@ from pathlib import Path
 import torch
 
 from models.checkpoint import CheckpointError, load_model
+from pydantic import ValidationError
+
 from models.runtime import PRECISIONS, RuntimeChoiceError, pick_device, resolve_precision, set_threads
+from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.io import ParseError
 from puzzles.tasks import read_questions
 from sampling.search import SearchOptions
 from solvers.decode import DATASETS, decode, default_checkpoint, puzzle_status, sampler_options
-from solvers.report import print_table, public, summarize
+from solvers.report import print_table, public, summarize, write_report
 
 
 def add_runtime_flags(ap: argparse.ArgumentParser, device_default: str = "auto") -> None:
@@ -35,8 +38,7 @@ def apply_runtime_flags(args) -> tuple[str, str]:
 
 
 def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog=f"python -m solvers.{task_name}", description=doc.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
+    ap = Parser(prog=f"python -m solvers.{task_name}", description=doc.split("\n")[0], epilog=doc)
     ap.add_argument("--sampler", choices=["eb", "topk", "threshold", "random", "ar"], default="eb",
                     help="eb: entropy bounded; topk: k per step; threshold: confidence > tau; "
                          "random: vanilla MDM on a step schedule; ar: the autoregressive baseline (default: eb)")
@@ -66,55 +68,71 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     ap.add_argument("--limit", type=int, help="only the first N puzzles")
     ap.add_argument("--batch-size", type=int, default=500, help="puzzles decoded together (default 500)")
     add_runtime_flags(ap)
-    ap.add_argument("--output", help="write one answer per input, in input order")
+    ap.add_argument("--output", help="write one answer per input, in input order; a puzzle with no "
+                                     "solution is written unchanged (no marks) and flagged in --report")
+    ap.add_argument("--report", help="write a CSV with one row per puzzle: index, solved, reason, nfe, depth")
     ap.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     return ap
 
 
-def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show_one) -> int:
-    ap = build_parser(task.name, doc, depth_name)
-    args = ap.parse_args(argv)
+def check_args(args) -> tuple[dict, dict | None]:
+    """Every flag, before any work: (sampler options, guided-decoding options). UsageError."""
     try:
         opts = sampler_options(args)
-    except ValueError as e:  # pydantic's ValidationError names the bad option
-        ap.error(f"bad sampler option: {e}")
+    except ValidationError as e:
+        raise UsageError(option_error(e)) from None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     guided = None
     if args.repair or args.search:
         if args.sampler == "ar":
-            ap.error("--repair and --search apply to the MDM samplers, not --sampler ar")
+            raise UsageError("--repair/--search: they apply to the MDM samplers, not --sampler ar")
         try:
             guided = SearchOptions(repair=args.repair, search=args.search, search_budget=args.search_budget,
                                    stall_entropy=args.stall_entropy, branch_k=args.branch_k).model_dump()
-        except ValueError as e:
-            ap.error(f"bad repair/search option: {e}")
-    if args.limit is not None and args.limit < 1:
-        ap.error("--limit must be >= 1")
-    if args.batch_size < 1:
-        ap.error("--batch-size must be >= 1")
-    try:
-        device, precision = apply_runtime_flags(args)
-    except RuntimeChoiceError as e:
-        ap.error(str(e))
+        except ValidationError as e:
+            raise UsageError(option_error(e)) from None
+    for flag, v, lo in (("--limit", args.limit, 1), ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):
+        if v is not None and v < lo:
+            raise UsageError(f"{flag}: must be >= {lo}, got {v}")
+    for flag in ("output", "report"):
+        if getattr(args, flag):
+            check_output(getattr(args, flag), f"--{flag}")
+    return opts, guided
+
+
+def option_error(e: ValidationError) -> str:
+    err = e.errors()[0]
+    loc = "_".join(str(x) for x in err["loc"]).replace("_", "-")
+    return f"--{loc}: {err['msg']} (got {err.get('input')!r})"
+
+
+def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show_one) -> int:
+    ap = build_parser(task.name, doc, depth_name)
+    args = ap.parse_args(argv)
     ckpt = args.checkpoint or default_checkpoint(task.name, args.sampler)
     try:
+        opts, guided = check_args(args)
+        device, precision = apply_runtime_flags(args)
         model, ck = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
                                vocab=task.vocab(), device=device)
         if args.puzzle is not None:
             questions = parse_one(args.puzzle)
         else:
-            path = args.input or str(DATASETS / task.name / "test.csv")
-            questions, _ = read_questions(task, path)
+            questions, _ = read_questions(task, args.input or str(DATASETS / task.name / "test.csv"))
         if args.limit:
             questions = questions[:args.limit]
-    except (CheckpointError, ParseError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except (UsageError, RuntimeChoiceError, CheckpointError, ParseError) as e:
+        return fail(str(e))
     status = puzzle_status(task, questions)
     answers, stats = decode(model, task, questions, sampler=args.sampler, options=opts,
                             batch_size=args.batch_size, device=device, seed=args.seed,
                             progress=not args.quiet and args.puzzle is None, guided=guided,
                             precision=precision)
+    for i, st_ in enumerate(status):       # no answer exists: write the question back, unmarked
+        if st_ != "ok":
+            answers[i] = questions[i].copy()
     depths = [task.depth(q) for q in questions]
     s = summarize(task, questions, answers, stats, status, depths)
     label = f"{task.name} | {args.sampler} {json.dumps(opts)}" + (f" + {json.dumps(guided)}" if guided else "") \
@@ -127,6 +145,12 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
         print_table(s, label, depth_name)
     if args.output:
         write_answers(args.output, answers)
+        bad = sum(st_ != "ok" for st_ in status)
+        if bad:
+            print(f"note: {bad} puzzle(s) have no solution; their answers in {args.output} are the questions, "
+                  "unmarked (see --report)", file=sys.stderr)
+    if args.report:
+        write_report(args.report, s, status, stats["nfe"], depths)
     if args.json:
         print(json.dumps(dict(public(s), sampler=args.sampler, options=opts, guided=guided, checkpoint=str(ckpt),
                               precision=precision, threads=torch.get_num_threads())))

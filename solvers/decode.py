@@ -40,6 +40,8 @@ def sampler_options(args) -> dict:
         if getattr(args, k, None) is not None and k not in fields:
             raise ValueError(f"--{k} does not apply to --sampler {args.sampler}")
     if args.sampler == "ar":
+        if not args.temperature >= 0:
+            raise ValueError(f"--temperature: must be >= 0, got {args.temperature}")
         return {"temperature": args.temperature}
     given = {k: getattr(args, k) for k in fields if getattr(args, k, None) is not None}
     return OPTIONS[args.sampler](**given).model_dump()

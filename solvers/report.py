@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from puzzles.io import atomic_write_text, csv_text
 from puzzles.tasks import failure_counts
 
 
@@ -86,3 +87,13 @@ def print_table(s: dict, label: str, depth_name: str) -> None:
 
 def public(s: dict) -> dict:
     return {k: v for k, v in s.items() if not k.startswith("_")}
+
+
+def write_report(path: str, s: dict, status: list[str], nfe, depths) -> None:
+    """Per-puzzle CSV: index (1-based), solved, reason (the verifier's, or why the puzzle
+    itself has no answer), NFE and depth (empty when undefined)."""
+    rows = []
+    for i, (ok, reason, st) in enumerate(zip(s["_solved"], s["_reasons"], status)):
+        rows.append([i + 1, int(bool(ok)), "solved" if ok else (st if st != "ok" else reason),
+                     int(nfe[i]), "" if depths[i] is None else depths[i]])
+    atomic_write_text(path, csv_text(["index", "solved", "reason", "nfe", "depth"], rows))

@@ -16,3 +16,11 @@ class TableModel:
         self.calls += 1
         self.rows_seen += x.shape[0]
         return self.table.unsqueeze(0).expand(x.shape[0], -1, -1).clone()
+
+
+def exit_code(main, argv) -> int:
+    """A CLI's exit status, whether its main returns it or argparse raises SystemExit."""
+    try:
+        return main(argv)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 1

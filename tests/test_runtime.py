@@ -11,7 +11,7 @@ from puzzles.tasks import SudokuTask
 from sampling import run_sampler
 from sampling.core import entropy
 from scripts.train import TrainConfig, train
-from tests.helpers import TableModel
+from tests.helpers import TableModel, exit_code
 
 
 def test_auto_picks_fp32_without_native_bf16(monkeypatch):
@@ -47,9 +47,7 @@ def test_threads_default_to_every_core():
 @pytest.mark.parametrize("argv", [["--precision", "fp16"], ["--threads", "-1"], ["--device", "foo"]])
 def test_solver_rejects_bad_runtime_flags(argv, capsys):
     from solvers.sudoku import main
-    with pytest.raises(SystemExit) as e:
-        main(["--limit", "1", "--quiet", *argv])
-    assert e.value.code == 2
+    assert exit_code(main, ["--limit", "1", "--quiet", *argv]) == 2
     assert argv[0] in capsys.readouterr().err
 
 

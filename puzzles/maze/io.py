@@ -8,7 +8,7 @@ from puzzles.maze.grid import CHARS, GOAL, START, WALL
 
 
 def parse_block(lines: list[str], *, where: str = "<string>", line: int | None = None,
-                answer: bool = False) -> np.ndarray:
+                answer: bool = False, endpoints: bool = True) -> np.ndarray:
     """Lines of one maze -> uint8 array [H, W]; ParseError on ragged rows or bad marks."""
     if not lines:
         raise ParseError(where, line, "empty maze")
@@ -26,7 +26,7 @@ def parse_block(lines: list[str], *, where: str = "<string>", line: int | None =
                 raise ParseError(where, None if line is None else line + k,
                                  f"bad character {ch!r} at column {j + 1} (allowed: {allowed!r})")
             out[k, j] = v
-    for code, name in ((START, "S"), (GOAL, "G")):
+    for code, name in ((START, "S"), (GOAL, "G")) if endpoints else ():
         cnt = int((out == code).sum())
         if cnt != 1:
             raise ParseError(where, line, f"a maze needs exactly one {name}, found {cnt}")
@@ -52,7 +52,7 @@ def check_lattice(maze: np.ndarray, *, where: str = "<string>", line: int | None
         raise ParseError(where, line, "cell positions (odd row, odd column) must be open")
 
 
-def read_file(path: str, *, answers: bool = False) -> list[np.ndarray]:
+def read_file(path: str, *, answers: bool = False, endpoints: bool = True) -> list[np.ndarray]:
     """Mazes from ``.txt`` (blocks separated by blank lines) or ``.csv``
     (``question`` column, or ``answer`` when ``answers``; with ``rows``, ``cols``)."""
     from puzzles.io import read_csv, read_text
@@ -69,7 +69,7 @@ def read_file(path: str, *, answers: bool = False) -> list[np.ndarray]:
                 raise ParseError(path, ln, f"{col} has {len(s)} characters, a {r}x{c} maze "
                                            f"needs {(2 * r + 1) * (2 * c + 1)}")
             lines = [s[k * (2 * c + 1):(k + 1) * (2 * c + 1)] for k in range(2 * r + 1)]
-            out.append(parse_block(lines, where=path, line=ln, answer=answers))
+            out.append(parse_block(lines, where=path, line=ln, answer=answers, endpoints=endpoints))
         return out
     text = read_text(path)
     block: list[str] = []
@@ -80,7 +80,7 @@ def read_file(path: str, *, answers: bool = False) -> list[np.ndarray]:
                 start = i + 1
             block.append(ln.rstrip("\n"))
         elif block:
-            out.append(parse_block(block, where=path, line=start, answer=answers))
+            out.append(parse_block(block, where=path, line=start, answer=answers, endpoints=endpoints))
             block = []
     if not out:
         raise ParseError(path, None, "empty file (no mazes)")

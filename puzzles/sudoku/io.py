@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from puzzles.io import ParseError
-from puzzles.sudoku.grid import ALPHABET, BOXES, DEFAULT_BOX, Box, box_for_size
+from puzzles.sudoku.grid import ALPHABET, BOXES, DEFAULT_BOX, Box
 
 
 def parse_line(text: str, box: Box = DEFAULT_BOX, *, where: str = "<string>",
@@ -56,16 +56,7 @@ def read_file(path: str, box: Box | None = None) -> tuple[np.ndarray, np.ndarray
     """
     from puzzles.io import read_csv, read_text
     if str(path).endswith(".npz"):
-        try:
-            z = np.load(path)
-        except Exception as e:  # noqa: BLE001 - any unreadable npz is a user error
-            raise ParseError(path, None, f"cannot read .npz: {e}") from None
-        if "puzzles" not in z:
-            raise ParseError(path, None, "npz has no 'puzzles' array")
-        p = z["puzzles"].astype(np.int8)
-        box = box or box_for_size(int(round(np.sqrt(p.shape[1]))))
-        a = z["answers"].astype(np.int8) if "answers" in z else None
-        return p, a, box
+        return _read_npz(path, box)
     if str(path).endswith(".csv"):
         rows = read_csv(path, ("question",))
         box = box or _infer_box(path, rows[0][0], rows[0][1]["question"])
@@ -75,12 +66,52 @@ def read_file(path: str, box: Box | None = None) -> tuple[np.ndarray, np.ndarray
             ans = np.stack([parse_line(r["answer"], box, where=path, line=ln) for ln, r in rows])
         return np.stack(qs), ans, box
     text = read_text(path)
-    items = [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines())
-             if ln.strip() and not ln.lstrip().startswith("#")]
+    lines = text.splitlines()
+    items = [(i + 1, ln.strip()) for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")]
     if not items:
+        if any(set(ln.strip()) <= set("# SGoEX") and ln.strip().startswith("##") for ln in lines):
+            raise ParseError(path, 1, "no Sudoku puzzles: this looks like a maze file (lines of '#' walls); "
+                                      "use python -m solvers.maze")
         raise ParseError(path, None, "empty file (no puzzles)")
     box = box or _infer_box(path, items[0][0], items[0][1])
     return np.stack([parse_line(s, box, where=path, line=ln) for ln, s in items]), None, box
+
+
+def _read_npz(path: str, box: Box | None) -> tuple[np.ndarray, np.ndarray | None, Box]:
+    """Arrays ``puzzles`` [N, n*n] and optional ``answers`` of the same shape, integers in 0..n."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in ("puzzles", "answers") if k in z.files}
+    except (OSError, ValueError, EOFError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ParseError(path, None, f"cannot read .npz ({msg})") from None
+    if "puzzles" not in arrays:
+        raise ParseError(path, None, "npz has no 'puzzles' array")
+    out = []
+    for name in ("puzzles", "answers"):
+        a = arrays.get(name)
+        if a is None:
+            out.append(None)
+            continue
+        if a.dtype.kind not in "iub":
+            raise ParseError(path, None, f"'{name}' holds {a.dtype} values, expected integers")
+        if a.ndim != 2 or len(a) == 0:
+            raise ParseError(path, None, f"'{name}' has shape {a.shape}, expected [N, cells] with N >= 1")
+        n = int(round(a.shape[1] ** 0.5))
+        b = box or BOXES.get(n)
+        if b is None or n * n != a.shape[1] or b[0] * b[1] != n:
+            raise ParseError(path, None, f"'{name}' rows have {a.shape[1]} cells, not a 4x4, 6x6, 9x9 or "
+                                         f"16x16 grid{'' if box is None else f' (expected {(box[0] * box[1]) ** 2})'}")
+        bad = np.argwhere((a < 0) | (a > n))
+        if len(bad):
+            r, c = bad[0]
+            raise ParseError(path, None, f"'{name}' row {r + 1}, cell {c + 1} holds {a[r, c]}, "
+                                         f"expected 0 (blank) to {n}")
+        box = b
+        out.append(a.astype(np.int8))
+    if out[1] is not None and out[1].shape != out[0].shape:
+        raise ParseError(path, None, f"'answers' has shape {out[1].shape}, 'puzzles' {out[0].shape}")
+    return out[0], out[1], box
 
 
 def _infer_box(path: str, line: int, s: str) -> Box:

@@ -1,0 +1,79 @@
+"""Training data for scripts.train: the on-the-fly pools, dataset files, batches and
+the validation puzzles. Pools never hold an item of a shipped test set."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+def file_pool(task, path: str) -> dict:
+    """A training pool from a dataset file with answers (givens never masked)."""
+    from puzzles.tasks import read_questions
+    qs, ans = read_questions(task, path)
+    if ans is None:
+        from puzzles.io import ParseError
+        raise ParseError(path, None, "training needs answers (an 'answer' column)")
+    if task.name == "sudoku":
+        return {"questions": np.asarray(qs), "answers": np.asarray(ans)}
+    from puzzles import maze as mz
+    return {"tokens": np.stack([mz.encode(q, a) for q, a in zip(qs, ans)])}
+
+
+def make_pool(task, cfg) -> dict:
+    """The on-the-fly training pool, minus any item that a shipped test set holds."""
+    if task.name == "maze":
+        pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.maze_pool)
+        key, arr = "tokens", "tokens"
+    else:
+        pool = task.make_pool(cfg.pool_size, cfg.pool_seed)
+        key, arr = "grids", "grids"
+    test = shipped_test_keys(task)
+    keep = np.array([_item_key(task, row) not in test for row in pool[arr]])
+    if not keep.all():
+        print(f"training pool: dropped {int((~keep).sum())} items that a shipped test set holds",
+              file=sys.stderr)
+    return {key: pool[arr][keep]}
+
+
+def _item_key(task, row: np.ndarray) -> bytes:
+    """Identity of a pool item: a Sudoku grid, or a maze's structure half (its question)."""
+    if task.name == "maze":
+        row = row[:task.rows * task.cols]
+    return np.asarray(row, dtype=np.int64).tobytes()
+
+
+def shipped_test_keys(task) -> set[bytes]:
+    """Keys of every item of the shipped evaluation sets (Sudoku: solution grids)."""
+    from puzzles.tasks import read_questions
+    keys: set[bytes] = set()
+    for path in sorted((Path(__file__).resolve().parent.parent / "datasets" / task.name).glob("*.csv")):
+        qs, ans = read_questions(task, str(path))
+        if task.name == "maze":
+            keys.update(_item_key(task, t) for t in task.encode(qs))
+        elif ans is not None:
+            keys.update(_item_key(task, a) for a in np.asarray(ans))
+    return keys
+
+
+def draw_batch(task, pool, rng, size):
+    if "questions" in pool:     # Sudoku file data: augment question and answer alike
+        from puzzles import sudoku as sd
+        from puzzles.tasks import Batch
+        idx = rng.integers(len(pool["answers"]), size=size)
+        a, q = sd.augment(pool["answers"][idx], rng, task.box, pool["questions"][idx])
+        toks = sd.encode(a, task.box)
+        return Batch(toks, q == 0, sd.encode(q, task.box), toks)
+    return task.batch(pool, rng, size)
+
+
+def make_eval_set(task, cfg):
+    if cfg.eval_size == 0:
+        return None
+    if task.name == "sudoku":
+        from puzzles import sudoku as sd
+        return np.stack([sd.generate_one(cfg.eval_seed, i)[0] for i in range(cfg.eval_size)])
+    from puzzles import maze as mz
+    if cfg.maze_pool == "mixed":
+        return [mz.generate_mixed(cfg.eval_seed, i, task.rows, task.cols) for i in range(cfg.eval_size)]
+    return [mz.generate_one(cfg.eval_seed, i, task.rows, task.cols) for i in range(cfg.eval_size)]
