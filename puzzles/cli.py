@@ -51,23 +51,20 @@ def check_output(path: str | Path, flag: str) -> None:
     p = Path(path)
     if str(path) == "" or p.name in ("", ".", ".."):
         raise UsageError(f"{flag}: {str(path)!r} is not a file name")
-    if p.is_dir():
-        raise UsageError(f"{flag}: {p} is a directory, expected a file path")
-    anc = p.parent if str(p.parent) else Path(".")
-    while not anc.exists():
-        if anc == anc.parent:
-            break
-        anc = anc.parent
+    for part in p.parts:                    # before any call that would fail on it
+        if len(part.encode()) > 255:
+            raise UsageError(f"{flag}: a name in {str(p)[:40]}... is {len(part.encode())} bytes long, "
+                             "more than file systems allow (255)")
+    try:
+        if p.is_dir():
+            raise UsageError(f"{flag}: {p} is a directory, expected a file path")
+        anc = p.parent if str(p.parent) else Path(".")
+        while not anc.exists() and anc != anc.parent:
+            anc = anc.parent
+    except OSError as e:
+        raise UsageError(f"{flag}: {p}: {e.strerror or e}") from None
     if not anc.is_dir():
         raise UsageError(f"{flag}: {anc} is not a directory, so {p} cannot be created")
-    try:
-        name_max = os.pathconf(anc, "PC_NAME_MAX")
-    except (OSError, ValueError):
-        name_max = 255
-    for part in p.parts:
-        if len(part.encode()) > name_max:
-            raise UsageError(f"{flag}: a name in {str(p)[:60]}... is {len(part.encode())} bytes, "
-                             f"the file system allows {name_max}")
     try:
         fd, probe = tempfile.mkstemp(dir=anc, prefix=".probe-", suffix=".tmp")
         os.close(fd)

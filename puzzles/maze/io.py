@@ -54,7 +54,9 @@ def check_lattice(maze: np.ndarray, *, where: str = "<string>", line: int | None
 
 def read_file(path: str, *, answers: bool = False, endpoints: bool = True) -> list[np.ndarray]:
     """Mazes from ``.txt`` (blocks separated by blank lines) or ``.csv``
-    (``question`` column, or ``answer`` when ``answers``; with ``rows``, ``cols``)."""
+    (``question`` column, or ``answer`` when ``answers``; with ``rows``, ``cols``).
+    Each must be a lattice maze; a ParseError names the file, the maze's first line
+    and the maze's number."""
     from puzzles.io import read_csv, read_text
     out = []
     if str(path).endswith(".csv"):
@@ -69,7 +71,8 @@ def read_file(path: str, *, answers: bool = False, endpoints: bool = True) -> li
                 raise ParseError(path, ln, f"{col} has {len(s)} characters, a {r}x{c} maze "
                                            f"needs {(2 * r + 1) * (2 * c + 1)}")
             lines = [s[k * (2 * c + 1):(k + 1) * (2 * c + 1)] for k in range(2 * r + 1)]
-            out.append(parse_block(lines, where=path, line=ln, answer=answers, endpoints=endpoints))
+            out.append(_checked(parse_block(lines, where=path, line=ln, answer=answers, endpoints=endpoints),
+                                path, ln, len(out) + 1))
         return out
     text = read_text(path)
     block: list[str] = []
@@ -80,11 +83,20 @@ def read_file(path: str, *, answers: bool = False, endpoints: bool = True) -> li
                 start = i + 1
             block.append(ln.rstrip("\n"))
         elif block:
-            out.append(parse_block(block, where=path, line=start, answer=answers, endpoints=endpoints))
+            out.append(_checked(parse_block(block, where=path, line=start, answer=answers, endpoints=endpoints),
+                                path, start, len(out) + 1))
             block = []
     if not out:
         raise ParseError(path, None, "empty file (no mazes)")
     return out
+
+
+def _checked(maze: np.ndarray, path: str, line: int, k: int) -> np.ndarray:
+    try:
+        check_lattice(maze, where=path, line=line)
+    except ParseError as e:
+        raise ParseError(path, line, f"maze {k}: {e.problem}") from None
+    return maze
 
 
 def write_file(path: str, mazes: list[np.ndarray], answers: list[np.ndarray] | None = None,
