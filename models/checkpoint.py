@@ -6,6 +6,7 @@ with a clear message instead of a crash deep inside torch.
 from __future__ import annotations
 
 import io
+from importlib.resources import files
 from pathlib import Path
 
 import torch
@@ -14,6 +15,17 @@ from pydantic import ValidationError
 from models.transformer import ModelConfig, PuzzleTransformer
 
 FORMAT = "mdm-puzzles/1"
+
+
+def pretrained(name: str) -> Path:
+    """A shipped checkpoint (package data of ``models``), e.g. ``pretrained('sudoku-mdm.pt')``."""
+    return Path(str(files("models") / "pretrained" / name))
+
+
+def shipped_config(name: str) -> Path:
+    """The training config that reproduces a shipped checkpoint: ``shipped_config('maze-mdm')``.
+    ``models/configs`` links to the repository's ``configs/`` folder and ships in the wheel."""
+    return Path(str(files("models") / "configs" / f"{name}.json"))
 
 
 class CheckpointError(ValueError):

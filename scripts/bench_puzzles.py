@@ -19,7 +19,7 @@ import numpy as np
 from puzzles import sudoku as sd
 from puzzles.cli import Parser
 from puzzles.generate import _sudoku_item, produce
-from solvers.decode import DATASETS
+from puzzles.data import dataset
 
 
 def timed(fn):
@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     ap.add_argument("--generate", type=int, default=600, help="puzzles per setting; the 2-worker time includes starting the pool (default 600)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
-    q, ans, _ = sd.read_file(str(DATASETS / "sudoku" / "test.csv"))
+    q, ans, _ = sd.read_file(str(dataset("sudoku")))
     res: dict = {}
     reps = -(-a.grids // len(ans))
     grids = np.tile(ans, (reps, 1))[:a.grids]

@@ -19,8 +19,9 @@ import torch
 from models.checkpoint import load_model
 from models.runtime import RuntimeChoiceError, cpu_has_fast_bf16, set_threads
 from puzzles.cli import Parser
+from puzzles.data import dataset
 from puzzles.tasks import get_task, read_questions
-from solvers.decode import DATASETS, decode, default_checkpoint
+from solvers.decode import decode, default_checkpoint
 from solvers.report import summarize
 
 
@@ -39,7 +40,7 @@ def main(argv=None) -> int:
         ap.error(str(e))
     task = get_task(a.task)
     model, _ = load_model(default_checkpoint(a.task, "eb"), task=a.task, kind="mdm", vocab=task.vocab())
-    qs, _ = read_questions(task, str(DATASETS / a.task / "test.csv"))
+    qs, _ = read_questions(task, str(dataset(a.task)))
     qs = qs[:a.limit] if a.limit else qs
     status = ["ok"] * len(qs)
     depths = [None] * len(qs)

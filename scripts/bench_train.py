@@ -22,18 +22,17 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from models.checkpoint import shipped_config
 from models.losses import arm_loss, mdm_loss
 from models.runtime import autocast, machine_cores
 from models.transformer import ModelConfig
 from puzzles.cli import Parser
 from puzzles.tasks import get_task
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 
 def train_flops(cfg: ModelConfig, batch: int) -> float:
@@ -52,7 +51,7 @@ def train_flops(cfg: ModelConfig, batch: int) -> float:
 
 
 def load_config(task: str, model: str) -> dict:
-    return json.loads((CONFIG_DIR / f"{task}-{model}.json").read_text())
+    return json.loads(shipped_config(f"{task}-{model}").read_text())
 
 
 def bench_one(task, raw: dict, *, threads: int, precision: str, compile_: bool,

@@ -22,12 +22,13 @@ import sys
 from models.checkpoint import CheckpointError, load_model
 from models.runtime import RuntimeChoiceError
 from puzzles.cli import Parser, UsageError, check_output, fail
+from puzzles.data import dataset
 from puzzles.io import ParseError, atomic_write_bytes, atomic_write_text, csv_text
 from puzzles.tasks import get_task, read_questions
 from sampling import OPTIONS
 from sampling.search import SearchOptions
 from solvers.cli import add_runtime_flags, apply_runtime_flags
-from solvers.decode import DATASETS, ROOT, decode, default_checkpoint, puzzle_status
+from solvers.decode import decode, default_checkpoint, puzzle_status
 from solvers.report import summarize
 
 DEFAULT_POINTS = (["eb:gamma=" + g for g in ("0", "0.001", "0.01", "0.1", "0.3", "1", "3")]
@@ -112,8 +113,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     a = ap.parse_args(argv)
     task = get_task(a.task)
-    csv_path = a.csv or str(ROOT / "docs" / f"eval-{a.task}.csv")
-    png = a.plot or str(ROOT / "docs" / f"eval-{a.task}.png")
+    csv_path = a.csv or f"eval-{a.task}.csv"
+    png = a.plot or f"eval-{a.task}.png"
     try:
         try:
             points = [parse_point(p) for p in a.points]
@@ -125,7 +126,7 @@ def main(argv=None) -> int:
         check_output(csv_path, "--csv")
         check_output(png, "--plot")
         device, precision = apply_runtime_flags(a)
-        questions, _ = read_questions(task, a.input or str(DATASETS / a.task / "test.csv"))
+        questions, _ = read_questions(task, a.input or str(dataset(a.task)))
         models = {}
         for kind in {"arm" if n == "ar" else "mdm" for n, _, _ in points}:
             path = (a.arm_checkpoint if kind == "arm" else a.checkpoint) or default_checkpoint(a.task, "ar" if kind == "arm" else "eb")

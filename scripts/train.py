@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from models.checkpoint import atomic_save, save_model
+from models.checkpoint import atomic_save, save_model, shipped_config
 from models.runtime import RuntimeChoiceError, autocast, pick_device, resolve_precision, set_threads
 from models.losses import arm_loss, mdm_loss
 from models.transformer import ModelConfig, PuzzleTransformer, param_count
@@ -128,6 +128,17 @@ def parse_args(argv):
     return ap.parse_args(argv)
 
 
+def resolve_config(name: str) -> str:
+    """A path as given, or for a bare name (``maze-mdm``) the shipped config of that name."""
+    if Path(name).exists() or "/" in name or name.endswith(".json"):
+        return name
+    path = shipped_config(name)
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.json"))
+        raise UsageError(f"--config: {name!r} is neither a file nor a shipped config ({', '.join(known)})")
+    return str(path)
+
+
 def read_config(path: str) -> dict:
     """The JSON object in ``path``; UsageError naming the file and the problem."""
     try:
@@ -160,7 +171,7 @@ def config_error(e: ValidationError, source: str) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        raw = read_config(args.config) if args.config else {}
+        raw = read_config(resolve_config(args.config)) if args.config else {}
         for name in TrainConfig.model_fields:
             v = getattr(args, name)
             if v is not None:

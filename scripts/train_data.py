@@ -3,9 +3,10 @@ the validation puzzles. Pools never hold an item of a shipped test set."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
+
+from puzzles.data import shipped_sets
 
 def file_pool(task, path: str) -> dict:
     """A training pool from a dataset file with answers (givens never masked)."""
@@ -47,7 +48,7 @@ def shipped_test_keys(task) -> set[bytes]:
     """Keys of every item of the shipped evaluation sets (Sudoku: solution grids)."""
     from puzzles.tasks import read_questions
     keys: set[bytes] = set()
-    for path in sorted((Path(__file__).resolve().parent.parent / "datasets" / task.name).glob("*.csv")):
+    for path in shipped_sets(task.name):
         qs, ans = read_questions(task, str(path))
         if task.name == "maze":
             keys.update(_item_key(task, t) for t in task.encode(qs))

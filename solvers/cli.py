@@ -13,10 +13,11 @@ from pydantic import ValidationError
 
 from models.runtime import PRECISIONS, RuntimeChoiceError, pick_device, resolve_precision, set_threads
 from puzzles.cli import Parser, UsageError, check_output, fail
+from puzzles.data import dataset
 from puzzles.io import ParseError
 from puzzles.tasks import read_questions
 from sampling.search import SearchOptions
-from solvers.decode import DATASETS, decode, default_checkpoint, puzzle_status, sampler_options
+from solvers.decode import decode, default_checkpoint, puzzle_status, sampler_options
 from solvers.report import print_table, public, summarize, write_report
 
 
@@ -35,6 +36,9 @@ def apply_runtime_flags(args) -> tuple[str, str]:
     set_threads(args.threads)
     device = pick_device(args.device)
     return device, resolve_precision(args.precision, device)
+
+
+OUTPUT_STYLES = {"sudoku": ("ours", "reasoning-gym"), "maze": ("ours", "maze-dataset")}
 
 
 def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.ArgumentParser:
@@ -70,6 +74,11 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     add_runtime_flags(ap)
     ap.add_argument("--output", help="write one answer per input, in input order; a puzzle with no "
                                      "solution is written unchanged (no marks) and flagged in --report")
+    styles = OUTPUT_STYLES[task_name]
+    ap.add_argument("--output-format", choices=styles, default=styles[0],
+                    help=f"--output text style: {styles[0]} (default), or {styles[1]}'s layout "
+                         + ("(n lines of n numbers, '_' blanks; .txt only)" if task_name == "sudoku"
+                            else "('E' goal, 'X' path)"))
     ap.add_argument("--report", help="write a CSV with one row per puzzle: index, solved, reason, nfe, depth")
     ap.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -96,6 +105,8 @@ def check_args(args) -> tuple[dict, dict | None]:
     for flag, v, lo in (("--limit", args.limit, 1), ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):
         if v is not None and v < lo:
             raise UsageError(f"{flag}: must be >= {lo}, got {v}")
+    if args.output_format != OUTPUT_STYLES[args.task][0] and (not args.output or not args.output.endswith(".txt")):
+        raise UsageError(f"--output-format {args.output_format}: a .txt --output file is needed for that layout")
     for flag in ("output", "report"):
         if getattr(args, flag):
             check_output(getattr(args, flag), f"--{flag}")
@@ -111,6 +122,7 @@ def option_error(e: ValidationError) -> str:
 def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show_one) -> int:
     ap = build_parser(task.name, doc, depth_name)
     args = ap.parse_args(argv)
+    args.task = task.name
     ckpt = args.checkpoint or default_checkpoint(task.name, args.sampler)
     try:
         opts, guided = check_args(args)
@@ -120,7 +132,7 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
         if args.puzzle is not None:
             questions = parse_one(args.puzzle)
         else:
-            questions, _ = read_questions(task, args.input or str(DATASETS / task.name / "test.csv"))
+            questions, _ = read_questions(task, args.input or str(dataset(task.name)))
         if args.limit:
             questions = questions[:args.limit]
     except (UsageError, RuntimeChoiceError, CheckpointError, ParseError) as e:
@@ -144,7 +156,7 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
     else:
         print_table(s, label, depth_name)
     if args.output:
-        write_answers(args.output, answers)
+        write_answers(args.output, answers, args.output_format)
         bad = sum(st_ != "ok" for st_ in status)
         if bad:
             print(f"note: {bad} puzzle(s) have no solution; their answers in {args.output} are the questions, "

@@ -12,22 +12,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from models.checkpoint import pretrained
 from models.runtime import autocast
 from sampling import OPTIONS, ar_decode, run_sampler
 from sampling.rules import make_select
 from sampling.search import SearchOptions, guided_decode
 
-ROOT = Path(__file__).resolve().parents[1]
 
-
-PRETRAINED = ROOT / "models" / "pretrained"
-
-
-DATASETS = ROOT / "datasets"
 
 
 def default_checkpoint(task: str, sampler: str) -> Path:
-    return PRETRAINED / f"{task}-{'arm' if sampler == 'ar' else 'mdm'}.pt"
+    return pretrained(f"{task}-{'arm' if sampler == 'ar' else 'mdm'}.pt")
 
 
 _SAMPLER_FLAGS = ("gamma", "proxy", "k", "tau", "steps")

@@ -31,8 +31,8 @@ def main(argv=None) -> int:
                                                f"got {q.shape[0] // 2}x{q.shape[1] // 2}")
         return [q]
 
-    def write(path, answers):
-        mz.write_file(path, answers, answers)
+    def write(path, answers, style):
+        mz.write_file(path, answers, answers, style=style)
 
     def show(grid):
         print(mz.format_block(grid))

@@ -27,8 +27,8 @@ def main(argv=None) -> int:
     def parse_one(s):
         return sd.parse_line(s, task.box, where="--puzzle")[None]
 
-    def write(path, answers):
-        sd.write_file(path, np.asarray(answers), task.box)
+    def write(path, answers, style):
+        sd.write_file(path, np.asarray(answers), task.box, style="grid" if style == "reasoning-gym" else "line")
 
     def show(grid):
         print(sd.format_board(grid, task.box))

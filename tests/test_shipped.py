@@ -10,7 +10,8 @@ import torch
 
 from models.checkpoint import load_model
 from puzzles.tasks import MazeTask, SudokuTask, read_questions
-from solvers.decode import DATASETS, decode, default_checkpoint
+from puzzles.data import dataset
+from solvers.decode import decode, default_checkpoint
 
 CASES = [(SudokuTask(), "mdm"), (SudokuTask(), "arm"), (MazeTask(), "mdm"), (MazeTask(), "arm")]
 
@@ -25,7 +26,7 @@ def test_shipped_checkpoint_loads_and_decodes(task, kind):
         assert meta["step"] == meta["train_config"]["steps"]
     else:                                                          # ARMs: stopped early (README)
         assert 0 < meta["step"] <= meta["train_config"]["steps"]
-    qs, _ = read_questions(task, str(DATASETS / task.name / "test.csv"))
+    qs, _ = read_questions(task, str(dataset(task.name)))
     answers, st = decode(model, task, qs[:4], sampler="ar" if kind == "arm" else "eb",
                          options={} if kind == "arm" else {"gamma": 0.01}, batch_size=4,
                          device="cpu", progress=False)
@@ -35,7 +36,7 @@ def test_shipped_checkpoint_loads_and_decodes(task, kind):
 def test_shipped_sudoku_mdm_solves_easy_puzzles():
     task = SudokuTask()
     model, _ = load_model(default_checkpoint("sudoku", "eb"), task="sudoku", kind="mdm", vocab=task.vocab())
-    qs, _ = read_questions(task, str(DATASETS / "sudoku" / "test.csv"))
+    qs, _ = read_questions(task, str(dataset("sudoku")))
     easy = np.stack([q for q in qs[:60] if task.depth(q) is not None][:40])
     with torch.inference_mode():
         answers, _ = decode(model, task, easy, sampler="topk", options={"k": 1}, batch_size=40,

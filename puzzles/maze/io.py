@@ -4,12 +4,22 @@ from __future__ import annotations
 import numpy as np
 
 from puzzles.io import ParseError
-from puzzles.maze.grid import CHARS, GOAL, START, WALL
+from puzzles.maze.grid import CHARS, GOAL, OPEN, PATH, START, WALL
+
+
+# maze-dataset's ASCII (``SolvedMaze.as_ascii``) draws the same lattice with 'E' for the
+# goal and 'X' for path marks; both are read as aliases and written with style="maze-dataset".
+ALIASES = {"E": "G", "X": "o"}
+STYLES = {"ours": CHARS, "maze-dataset": "# SEX"}
 
 
 def parse_block(lines: list[str], *, where: str = "<string>", line: int | None = None,
                 answer: bool = False, endpoints: bool = True) -> np.ndarray:
-    """Lines of one maze -> uint8 array [H, W]; ParseError on ragged rows or bad marks."""
+    """Lines of one maze -> uint8 array [H, W]; ParseError on ragged rows or bad marks.
+
+    Accepts our characters (``# SGo``) and maze-dataset's (``E`` goal, ``X`` path). An
+    answer in maze-dataset's style that marks only cells gets the passages between
+    adjacent marked cells filled in, as our verifier expects a connected mark."""
     if not lines:
         raise ParseError(where, line, "empty maze")
     w = len(lines[0])
@@ -18,23 +28,43 @@ def parse_block(lines: list[str], *, where: str = "<string>", line: int | None =
             raise ParseError(where, None if line is None else line + k,
                              f"ragged rows: row {k + 1} has {len(s)} characters, row 1 has {w}")
     allowed = CHARS if answer else CHARS[:4]
+    shown = allowed + ("EX" if answer else "E")
     out = np.zeros((len(lines), w), dtype=np.uint8)
+    foreign = False
     for k, s in enumerate(lines):
         for j, ch in enumerate(s):
-            v = allowed.find(ch)
+            v = allowed.find(ALIASES.get(ch, ch) if ch != "X" or answer else ch)
             if v < 0:
                 raise ParseError(where, None if line is None else line + k,
-                                 f"bad character {ch!r} at column {j + 1} (allowed: {allowed!r})")
+                                 f"bad character {ch!r} at column {j + 1} (allowed: {shown!r})")
+            foreign |= ch == "X"
             out[k, j] = v
-    for code, name in ((START, "S"), (GOAL, "G")) if endpoints else ():
+    for code, name in ((START, "S"), (GOAL, "G (or E)")) if endpoints else ():
         cnt = int((out == code).sum())
         if cnt != 1:
             raise ParseError(where, line, f"a maze needs exactly one {name}, found {cnt}")
+    if foreign and out.shape[0] % 2 and out.shape[1] % 2:
+        _fill_passages(out)
     return out
 
 
-def format_block(maze: np.ndarray) -> str:
-    return "\n".join("".join(CHARS[v] for v in row) for row in np.asarray(maze).tolist())
+def _fill_passages(a: np.ndarray) -> None:
+    """Cells-only path marks: mark the open passage between two adjacent marked cells."""
+    passages = a.copy()
+    passages[1::2, 1::2] = WALL
+    if (passages == PATH).any():
+        return
+    on = np.isin(a[1::2, 1::2], (PATH, START, GOAL))
+    v = on[:-1] & on[1:] & (a[2:-1:2, 1::2] == OPEN)
+    a[2:-1:2, 1::2][v] = PATH
+    h = on[:, :-1] & on[:, 1:] & (a[1::2, 2:-1:2] == OPEN)
+    a[1::2, 2:-1:2][h] = PATH
+
+
+def format_block(maze: np.ndarray, style: str = "ours") -> str:
+    """Character grid; ``style='maze-dataset'`` writes 'E' for the goal and 'X' for the path."""
+    chars = STYLES[style]
+    return "\n".join("".join(chars[v] for v in row) for row in np.asarray(maze).tolist())
 
 
 def check_lattice(maze: np.ndarray, *, where: str = "<string>", line: int | None = None) -> None:
@@ -100,7 +130,7 @@ def _checked(maze: np.ndarray, path: str, line: int, k: int) -> np.ndarray:
 
 
 def write_file(path: str, mazes: list[np.ndarray], answers: list[np.ndarray] | None = None,
-               extra: dict[str, list] | None = None) -> None:
+               extra: dict[str, list] | None = None, style: str = "ours") -> None:
     """Atomic write: ``.txt`` text blocks (answers when given), or ``.csv`` with
     ``question,answer,rows,cols`` plus ``extra`` metadata columns."""
     from puzzles.io import atomic_write_text, csv_text
@@ -116,4 +146,4 @@ def write_file(path: str, mazes: list[np.ndarray], answers: list[np.ndarray] | N
         atomic_write_text(path, csv_text(header, rows))
     else:
         src = answers if answers is not None else mazes
-        atomic_write_text(path, "\n\n".join(format_block(m) for m in src) + "\n")
+        atomic_write_text(path, "\n\n".join(format_block(m, style) for m in src) + "\n")

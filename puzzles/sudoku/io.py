@@ -48,7 +48,9 @@ def format_board(grid: np.ndarray, box: Box = DEFAULT_BOX) -> str:
 def read_file(path: str, box: Box | None = None) -> tuple[np.ndarray, np.ndarray | None, Box]:
     """Read puzzles (and answers when present) from ``.txt``, ``.csv`` or ``.npz``.
 
-    ``.txt``: one grid per line, blank lines and ``#`` comments skipped. ``.csv``: a
+    ``.txt``: one grid per line, blank lines and ``#`` comments skipped; or, detected
+    from the first line, reasoning-gym's grid text (n lines of n space-separated
+    symbols, ``_`` for a blank, grids separated by blank lines). ``.csv``: a
     header with ``question`` and optionally ``answer`` (the HRM layout
     ``source,question,answer,rating`` loads). ``.npz``: arrays ``puzzles`` and
     optionally ``answers``. The box shape is inferred from the first grid's length
@@ -73,8 +75,40 @@ def read_file(path: str, box: Box | None = None) -> tuple[np.ndarray, np.ndarray
             raise ParseError(path, 1, "no Sudoku puzzles: this looks like a maze file (lines of '#' walls); "
                                       "use python -m solvers.maze")
         raise ParseError(path, None, "empty file (no puzzles)")
+    if len(items[0][1].split()) > 1:
+        return _read_grid_text(path, items, box)
     box = box or _infer_box(path, items[0][0], items[0][1])
     return np.stack([parse_line(s, box, where=path, line=ln) for ln, s in items]), None, box
+
+
+def _read_grid_text(path: str, items: list[tuple[int, str]], box: Box | None):
+    """reasoning-gym's layout: each grid is n consecutive lines of n space-separated symbols."""
+    n = len(items[0][1].split())
+    if n not in BOXES or (box and box[0] * box[1] != n):
+        raise ParseError(path, items[0][0], f"a grid line of {n} symbols is not a 4x4, 6x6, 9x9 or 16x16 "
+                                            "row (reasoning-gym layout: n symbols separated by spaces)")
+    box = box or BOXES[n]
+    if len(items) % n:
+        raise ParseError(path, items[-1][0], f"{len(items)} grid lines do not make whole {n}x{n} grids")
+    grids = []
+    for k in range(0, len(items), n):
+        rows = items[k:k + n]
+        cells = []
+        for ln, text in rows:
+            toks = text.split()
+            if len(toks) != n:
+                raise ParseError(path, ln, f"grid row has {len(toks)} symbols, expected {n}")
+            cells += ["." if t in ("_", ".", "0") else (ALPHABET[int(t) - 1] if t.isdigit() and 0 < int(t) <= n
+                                                       else t) for t in toks]
+        grids.append(parse_line("".join(c if len(c) == 1 else "?" for c in cells), box, where=path, line=rows[0][0]))
+    return np.stack(grids), None, box
+
+
+def format_grid_text(grid: np.ndarray, box: Box = DEFAULT_BOX, blank: str = "_") -> str:
+    """reasoning-gym's layout: n lines of n space-separated numbers, ``_`` for a blank."""
+    n = box[0] * box[1]
+    g = np.asarray(grid).reshape(n, n).tolist()
+    return "\n".join(" ".join(blank if v == 0 else str(v) for v in row) for row in g)
 
 
 def _read_npz(path: str, box: Box | None) -> tuple[np.ndarray, np.ndarray | None, Box]:
@@ -123,8 +157,10 @@ def _infer_box(path: str, line: int, s: str) -> Box:
 
 
 def write_file(path: str, puzzles: np.ndarray, box: Box = DEFAULT_BOX,
-               answers: np.ndarray | None = None, extra: dict[str, list] | None = None) -> None:
-    """Write atomically, format by extension; ``extra`` adds CSV metadata columns."""
+               answers: np.ndarray | None = None, extra: dict[str, list] | None = None,
+               style: str = "line") -> None:
+    """Write atomically, format by extension; ``extra`` adds CSV metadata columns.
+    ``style='grid'`` writes ``.txt`` in reasoning-gym's grid layout (blank line between grids)."""
     from puzzles.io import atomic_write_bytes, atomic_write_text, csv_text
     if str(path).endswith(".npz"):
         import io
@@ -144,5 +180,7 @@ def write_file(path: str, puzzles: np.ndarray, box: Box = DEFAULT_BOX,
                 row.append(format_line(answers[i], box))
             rows.append(row + [extra[k][i] for k in extra])
         atomic_write_text(path, csv_text(header, rows))
+    elif style == "grid":
+        atomic_write_text(path, "\n\n".join(format_grid_text(p, box) for p in puzzles) + "\n")
     else:
         atomic_write_text(path, "".join(format_line(p, box) + "\n" for p in puzzles))
