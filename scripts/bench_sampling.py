@@ -4,7 +4,7 @@
     python -m scripts.bench_sampling --gamma 0.01 --limit 500 --batch-size 500 --json
 
 Decodes the shipped test set with the shipped MDM four times in one run (EB and top-1,
-each in fp32 and under bf16 autocast) and prints for each: solve rate, mean NFE,
+each in fp32 and under bf16 autocast; ``--compile`` adds EB bf16 under torch.compile) and prints for each: solve rate, mean NFE,
 puzzles/s, model time and sampler overhead as a fraction of model time; then the
 ratios EB/top-1 (wall time, NFE) and bf16/fp32 (puzzles/s, solve-rate difference).
 bf16 is measured even where ``auto`` would pick fp32, so that the ratio is visible.
@@ -32,6 +32,8 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, help="first N puzzles (default: all)")
     ap.add_argument("--batch-size", type=int, default=500)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (default 0: every core)")
+    ap.add_argument("--compile", action="store_true",
+                    help="also time EB bf16 with torch.compile(dynamic=True), compile time excluded")
     ap.add_argument("--json", action="store_true", help="one JSON object as the last line of stdout")
     a = ap.parse_args(argv)
     try:
@@ -55,6 +57,15 @@ def main(argv=None) -> int:
             res[f"{name}_{prec}"] = {k: s[k] for k in ("n", "solved", "solve_rate", "nfe_mean", "puzzles_per_s",
                                                        "seconds", "model_seconds", "overhead_seconds",
                                                        "overhead_frac")}
+    if a.compile:
+        compiled = torch.compile(model, dynamic=True)
+        decode(compiled, task, qs[:50], sampler="eb", options={"gamma": a.gamma}, batch_size=a.batch_size,
+               device="cpu", progress=False, precision="bf16")   # compiles here, untimed
+        ans, st = decode(compiled, task, qs, sampler="eb", options={"gamma": a.gamma}, batch_size=a.batch_size,
+                         device="cpu", precision="bf16")
+        s = summarize(task, qs, ans, st, status, depths)
+        res["eb_bf16_compile"] = {k: s[k] for k in res["eb_bf16"]}
+        res["eb_compile_speedup"] = s["puzzles_per_s"] / res["eb_bf16"]["puzzles_per_s"]
     for name in ("eb", "top1"):
         f, b = res[f"{name}_fp32"], res[f"{name}_bf16"]
         res[f"{name}_bf16_speedup"] = b["puzzles_per_s"] / f["puzzles_per_s"]
@@ -64,14 +75,16 @@ def main(argv=None) -> int:
         res[f"eb_nfe_ratio_{prec}"] = res[f"eb_{prec}"]["nfe_mean"] / res[f"top1_{prec}"]["nfe_mean"]
     print(f"{a.task}, {len(qs)} puzzles, batch {a.batch_size}, {torch.get_num_threads()} threads, "
           f"native bf16: {cpu_has_fast_bf16()}")
-    for key in ("eb_fp32", "eb_bf16", "top1_fp32", "top1_bf16"):
+    for key in ("eb_fp32", "eb_bf16", "top1_fp32", "top1_bf16") + (("eb_bf16_compile",) if a.compile else ()):
         r = res[key]
-        print(f"{key:<10} solved {100 * r['solve_rate']:5.1f}%  NFE {r['nfe_mean']:6.2f}  "
+        print(f"{key:<16} solved {100 * r['solve_rate']:5.1f}%  NFE {r['nfe_mean']:6.2f}  "
               f"{r['puzzles_per_s']:7.1f} puzzles/s  model {r['model_seconds']:.2f} s  "
               f"overhead {100 * r['overhead_frac']:.1f}% of model time")
     for name in ("eb", "top1"):
         print(f"{name}: bf16 / fp32 puzzles/s {res[f'{name}_bf16_speedup']:.2f}x, "
               f"solve rate {res[f'{name}_bf16_rate_diff_points']:+.1f} points")
+    if a.compile:
+        print(f"eb bf16: torch.compile / eager puzzles/s {res['eb_compile_speedup']:.2f}x")
     for prec in ("fp32", "bf16"):
         print(f"EB / top-1 ({prec}): wall-time speed-up {res[f'eb_speedup_wall_{prec}']:.2f}x, "
               f"NFE ratio {res[f'eb_nfe_ratio_{prec}']:.3f}")

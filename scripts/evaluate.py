@@ -8,7 +8,7 @@
 
 Default points: EB gamma in {0, 0.001, 0.01, 0.1, 0.3, 1, 3}; top-k k in {1, 2, 4, 8};
 threshold tau in {0.99, 0.9, 0.7}; random with 8/16/32/64 steps; the ARM. Writes a CSV
-(default docs/eval-TASK.csv) and, when matplotlib is installed, a PNG plot of solve
+(default ./eval-TASK.csv) and, when matplotlib is installed, a PNG plot of solve
 rate against mean NFE (log x, one curve per sampler, the ARM as a point, the mean
 singles / dead-end depth as a vertical line). Prints the table; --json adds one JSON
 object as the last line. A point's keys may include the repair/search options
@@ -107,8 +107,8 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=500, help="puzzles decoded together (default 500)")
     ap.add_argument("--seed", type=int, default=0, help="seed of random positions / drawn values")
     add_runtime_flags(ap)
-    ap.add_argument("--csv", help="output CSV (default docs/eval-TASK.csv)")
-    ap.add_argument("--plot", help="output PNG (default docs/eval-TASK.png)")
+    ap.add_argument("--csv", help="output CSV (default ./eval-TASK.csv)")
+    ap.add_argument("--plot", help="output PNG (default ./eval-TASK.png)")
     ap.add_argument("--json", action="store_true", help="one JSON object with every row as the last line")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     a = ap.parse_args(argv)
