@@ -52,6 +52,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         os.close(dfd)
 
 
+def atomic_write_figure(fig, path: str | Path, dpi: int = 110) -> None:
+    """A matplotlib figure as a PNG, through the same durable atomic write."""
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    atomic_write_bytes(path, buf.getvalue())
+
+
 def glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 

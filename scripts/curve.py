@@ -32,9 +32,7 @@ def plot(curves: dict[str, list[dict]], path: str) -> bool:
     except ImportError:
         print("note: matplotlib is not installed (pip install '.[plot]'); no plot written", file=sys.stderr)
         return False
-    import io
-
-    from puzzles.io import atomic_write_bytes
+    from puzzles.io import atomic_write_figure
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for name, rows in curves.items():
         axes[0].plot([r["step"] for r in rows], [100 * r["solve_rate"] for r in rows], marker="o", label=name)
@@ -45,9 +43,7 @@ def plot(curves: dict[str, list[dict]], path: str) -> bool:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_figure(fig, path)
     return True
 
 

@@ -23,7 +23,7 @@ from models.checkpoint import CheckpointError, load_model
 from models.runtime import RuntimeChoiceError
 from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
-from puzzles.io import ParseError, atomic_write_bytes, atomic_write_text, csv_text
+from puzzles.io import ParseError, atomic_write_figure, atomic_write_text, csv_text
 from puzzles.tasks import get_task, read_questions
 from sampling import OPTIONS
 from sampling.search import SearchOptions
@@ -88,10 +88,7 @@ def plot(rows: list[dict], depth: float | None, path: str, task: str) -> bool:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    import io
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_figure(fig, path)
     return True
 
 
