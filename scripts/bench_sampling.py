@@ -32,6 +32,8 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, help="first N puzzles (default: all)")
     ap.add_argument("--batch-size", type=int, default=500)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (default 0: every core)")
+    ap.add_argument("--precision", choices=["both", "fp32", "bf16"], default="both",
+                    help="precisions to time (default both, side by side, with their ratio)")
     ap.add_argument("--compile", action="store_true",
                     help="also time EB bf16 with torch.compile(dynamic=True), compile time excluded")
     ap.add_argument("--json", action="store_true", help="one JSON object as the last line of stdout")
@@ -40,6 +42,7 @@ def main(argv=None) -> int:
         set_threads(a.threads)
     except RuntimeChoiceError as e:
         ap.error(str(e))
+    precs = ("fp32", "bf16") if a.precision == "both" else (a.precision,)
     task = get_task(a.task)
     model, _ = load_model(default_checkpoint(a.task, "eb"), task=a.task, kind="mdm", vocab=task.vocab())
     qs, _ = read_questions(task, str(dataset(a.task)))
@@ -50,14 +53,14 @@ def main(argv=None) -> int:
            device="cpu", progress=False, precision="bf16")   # warm-up
     res = {}
     for name, sampler, opts in (("eb", "eb", {"gamma": a.gamma}), ("top1", "topk", {"k": 1})):
-        for prec in ("fp32", "bf16"):
+        for prec in precs:
             ans, st = decode(model, task, qs, sampler=sampler, options=opts, batch_size=a.batch_size,
                              device="cpu", precision=prec)
             s = summarize(task, qs, ans, st, status, depths)
             res[f"{name}_{prec}"] = {k: s[k] for k in ("n", "solved", "solve_rate", "nfe_mean", "puzzles_per_s",
                                                        "seconds", "model_seconds", "overhead_seconds",
                                                        "overhead_frac")}
-    if a.compile:
+    if a.compile and "bf16" in precs:
         compiled = torch.compile(model, dynamic=True)
         decode(compiled, task, qs[:50], sampler="eb", options={"gamma": a.gamma}, batch_size=a.batch_size,
                device="cpu", progress=False, precision="bf16")   # compiles here, untimed
@@ -66,26 +69,29 @@ def main(argv=None) -> int:
         s = summarize(task, qs, ans, st, status, depths)
         res["eb_bf16_compile"] = {k: s[k] for k in res["eb_bf16"]}
         res["eb_compile_speedup"] = s["puzzles_per_s"] / res["eb_bf16"]["puzzles_per_s"]
-    for name in ("eb", "top1"):
-        f, b = res[f"{name}_fp32"], res[f"{name}_bf16"]
-        res[f"{name}_bf16_speedup"] = b["puzzles_per_s"] / f["puzzles_per_s"]
-        res[f"{name}_bf16_rate_diff_points"] = 100 * (b["solve_rate"] - f["solve_rate"])
-    for prec in ("fp32", "bf16"):
+    both = len(precs) == 2
+    if both:
+        for name in ("eb", "top1"):
+            f, b = res[f"{name}_fp32"], res[f"{name}_bf16"]
+            res[f"{name}_bf16_speedup"] = b["puzzles_per_s"] / f["puzzles_per_s"]
+            res[f"{name}_bf16_rate_diff_points"] = 100 * (b["solve_rate"] - f["solve_rate"])
+    for prec in precs:
         res[f"eb_speedup_wall_{prec}"] = res[f"top1_{prec}"]["seconds"] / res[f"eb_{prec}"]["seconds"]
         res[f"eb_nfe_ratio_{prec}"] = res[f"eb_{prec}"]["nfe_mean"] / res[f"top1_{prec}"]["nfe_mean"]
     print(f"{a.task}, {len(qs)} puzzles, batch {a.batch_size}, {torch.get_num_threads()} threads, "
           f"native bf16: {cpu_has_fast_bf16()}")
-    for key in ("eb_fp32", "eb_bf16", "top1_fp32", "top1_bf16") + (("eb_bf16_compile",) if a.compile else ()):
+    keys = [f"{n}_{p}" for n in ("eb", "top1") for p in precs] + (["eb_bf16_compile"] if "eb_bf16_compile" in res else [])
+    for key in keys:
         r = res[key]
         print(f"{key:<16} solved {100 * r['solve_rate']:5.1f}%  NFE {r['nfe_mean']:6.2f}  "
               f"{r['puzzles_per_s']:7.1f} puzzles/s  model {r['model_seconds']:.2f} s  "
               f"overhead {100 * r['overhead_frac']:.1f}% of model time")
-    for name in ("eb", "top1"):
+    for name in ("eb", "top1") if both else ():
         print(f"{name}: bf16 / fp32 puzzles/s {res[f'{name}_bf16_speedup']:.2f}x, "
               f"solve rate {res[f'{name}_bf16_rate_diff_points']:+.1f} points")
-    if a.compile:
+    if "eb_bf16_compile" in res:
         print(f"eb bf16: torch.compile / eager puzzles/s {res['eb_compile_speedup']:.2f}x")
-    for prec in ("fp32", "bf16"):
+    for prec in precs:
         print(f"EB / top-1 ({prec}): wall-time speed-up {res[f'eb_speedup_wall_{prec}']:.2f}x, "
               f"NFE ratio {res[f'eb_nfe_ratio_{prec}']:.3f}")
     if a.json:

@@ -13,8 +13,8 @@ from puzzles import sudoku as sd
 from puzzles.tasks import MazeTask, SudokuTask
 from scripts import evaluate
 from solvers import maze as solve_maze
-from tests.helpers import exit_code
 from solvers import sudoku as solve_sudoku
+from tests.helpers import exit_code
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ from models.checkpoint import CheckpointError, load_model, save_model
 from models.losses import mdm_loss
 from models.transformer import ModelConfig, PuzzleTransformer
 from puzzles.tasks import MazeTask, SudokuTask
-from scripts.train import TrainConfig, main as train_main, train
+from scripts.train import TrainConfig, train
+from scripts.train import main as train_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

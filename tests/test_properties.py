@@ -15,8 +15,15 @@ from models.losses import mdm_loss
 from models.transformer import ModelConfig, PuzzleTransformer
 from puzzles import maze as mz
 from puzzles import sudoku as sd
-from puzzles.strategies import (MAZE_CORRUPTIONS, SUDOKU_CORRUPTIONS, maze_corruptions, mazes,
-                                sudoku_corruptions, sudoku_puzzles, sudoku_solutions)
+from puzzles.strategies import (
+    MAZE_CORRUPTIONS,
+    SUDOKU_CORRUPTIONS,
+    maze_corruptions,
+    mazes,
+    sudoku_corruptions,
+    sudoku_puzzles,
+    sudoku_solutions,
+)
 from puzzles.tasks import MazeTask, SudokuTask, _dihedral
 from sampling import SAMPLERS, run_sampler
 from sampling.rules import make_select

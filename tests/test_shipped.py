@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from models.checkpoint import load_model
-from puzzles.tasks import MazeTask, SudokuTask, read_questions
 from puzzles.data import dataset
+from puzzles.tasks import MazeTask, SudokuTask, read_questions
 from solvers.decode import decode, default_checkpoint
 
 CASES = [(SudokuTask(), "mdm"), (SudokuTask(), "arm"), (MazeTask(), "mdm"), (MazeTask(), "arm")]
@@ -46,3 +46,20 @@ def test_shipped_sudoku_mdm_solves_easy_puzzles():
 
 
 SUDOKU_FLOOR = 36   # measured: 40 of 40 with the shipped checkpoint
+
+
+def test_shipped_maze_sets_are_disjoint_and_pools_drop_their_items(monkeypatch, capsys):
+    from puzzles import maze as mz
+    from puzzles.tasks import MazeTask
+    from scripts.train_config import TrainConfig
+    from scripts.train_data import make_pool
+    test = {mz.format_block(q) for q in mz.read_file(str(dataset("maze", "test.csv")))}
+    mixed_qs = mz.read_file(str(dataset("maze", "mixed.csv")))
+    mixed = {mz.format_block(q) for q in mixed_qs}
+    assert len(test) == 500 and len(mixed) == 500 and not test & mixed
+    task = MazeTask()
+    real = task.make_pool(3, 1000, kind="mixed")
+    planted = np.concatenate([real["tokens"], mz.encode(mixed_qs[7], mz.solve(mixed_qs[7]))[None]])
+    monkeypatch.setattr(task, "make_pool", lambda size, seed, kind="wilson": {"tokens": planted})
+    pool = make_pool(task, TrainConfig(task="maze", maze_pool="mixed", pool_size=4))
+    assert len(pool["tokens"]) == 3 and "dropped 1 items" in capsys.readouterr().err

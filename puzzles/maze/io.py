@@ -101,8 +101,8 @@ def read_file(path: str, *, answers: bool = False, endpoints: bool = True) -> li
                 raise ParseError(path, ln, f"{col} has {len(s)} characters, a {r}x{c} maze "
                                            f"needs {(2 * r + 1) * (2 * c + 1)}")
             lines = [s[k * (2 * c + 1):(k + 1) * (2 * c + 1)] for k in range(2 * r + 1)]
-            out.append(_checked(parse_block(lines, where=path, line=ln, answer=answers, endpoints=endpoints),
-                                path, ln, len(out) + 1))
+            out.append(_checked(lambda: parse_block(lines, where=path, line=ln, answer=answers,
+                                                    endpoints=endpoints), path, ln, len(out) + 1))
         return out
     text = read_text(path)
     block: list[str] = []
@@ -113,19 +113,21 @@ def read_file(path: str, *, answers: bool = False, endpoints: bool = True) -> li
                 start = i + 1
             block.append(ln.rstrip("\n"))
         elif block:
-            out.append(_checked(parse_block(block, where=path, line=start, answer=answers, endpoints=endpoints),
-                                path, start, len(out) + 1))
+            out.append(_checked(lambda: parse_block(block, where=path, line=start, answer=answers,
+                                                    endpoints=endpoints), path, start, len(out) + 1))
             block = []
     if not out:
         raise ParseError(path, None, "empty file (no mazes)")
     return out
 
 
-def _checked(maze: np.ndarray, path: str, line: int, k: int) -> np.ndarray:
+def _checked(parse, path: str, line: int, k: int) -> np.ndarray:
+    """Parse one maze of a file and check its lattice; errors name maze k and its line."""
     try:
+        maze = parse()
         check_lattice(maze, where=path, line=line)
     except ParseError as e:
-        raise ParseError(path, line, f"maze {k}: {e.problem}") from None
+        raise ParseError(path, e.line if e.line is not None else line, f"maze {k}: {e.problem}") from None
     return maze
 
 

@@ -1,0 +1,124 @@
+"""The training config (``TrainConfig``) and what reads it: JSON files, shipped configs
+by name, one-line validation messages, and the resume state ``OUT.state``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from models.checkpoint import shipped_config
+from puzzles.cli import UsageError
+
+
+class TrainConfig(BaseModel):
+    """Everything that determines a training run; stored in the checkpoint."""
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    task: Literal["sudoku", "maze"] = Field("sudoku", description="Puzzle task.")
+    model: Literal["mdm", "arm"] = Field("mdm", description="Masked diffusion model or autoregressive baseline.")
+    steps: int = Field(3000, ge=1, description="Optimizer steps (the cosine schedule ends here).")
+    batch_size: int = Field(128, ge=1, description="Examples per step and per process.")
+    lr: float = Field(1e-3, gt=0, description="Peak AdamW learning rate.")
+    min_lr_frac: float = Field(0.1, ge=0, le=1, description="Final learning rate as a fraction of lr.")
+    warmup: int = Field(100, ge=0, description="Linear warm-up steps.")
+    weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")
+    grad_clip: float = Field(1.0, gt=0, description="Gradient-norm clipping threshold.")
+    seed: int = Field(0, description="Seed of the batches, masks and initial weights.")
+    d_model: int = Field(128, gt=0, description="Transformer width.")
+    n_layers: int = Field(6, gt=0, description="Transformer blocks.")
+    n_heads: int = Field(4, gt=0, description="Attention heads.")
+    elbo_weight: bool = Field(False, description="MDM: weight each example by 1/t (ELBO) instead of uniformly.")
+    pool_size: int = Field(2000, ge=1, description="On-the-fly data: complete grids / mazes generated at start.")
+    pool_seed: int = Field(1000, description="Seed of the training pool (test sets use other seeds).")
+    maze_pool: Literal["wilson", "mixed"] = Field(
+        "wilson", description="Mazes: Wilson mazes with distant ends, or every generator, loops and endpoint "
+                              "rule (puzzles.maze.generate_mixed); validation draws from the same kind.")
+    data: str | None = Field(None, description="Train from this dataset file (question+answer) instead of a pool.")
+    eval_every: int = Field(500, ge=0, description="Validate every N steps (0: only at the end).")
+    eval_size: int = Field(100, ge=0, description="Held-out puzzles decoded at each validation.")
+    eval_seed: int = Field(2000, description="Seed of the validation puzzles.")
+    save_every: int = Field(100, ge=1, description="Write the checkpoint and resume state every N steps.")
+    minutes: float = Field(0, ge=0, description="Stop (resumably) after this many wall-clock minutes (0: no limit).")
+    stop_after: int = Field(0, ge=0, description="Stop (resumably) after this many steps in this invocation (0: no limit).")
+    threads: int = Field(0, ge=0, description="torch CPU threads (0: every core of the machine).")
+    device: str = Field("auto", description="cuda, mps, cpu or auto (CUDA, then MPS, then CPU).")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="Autocast precision: bf16 where the device runs it natively (auto), or forced.")
+    compile: bool = Field(False, description="Wrap the model in torch.compile (measured slower on CPU: "
+                                             "see scripts.bench_train).")
+
+
+    @model_validator(mode="after")
+    def _heads_divide_width(self):
+        if self.d_model % self.n_heads:
+            raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
+        return self
+
+
+_RUNTIME = {"eval_every", "eval_size", "save_every", "minutes", "stop_after", "threads", "device", "compile",
+            "steps", "precision"}
+
+
+def resolve_config(name: str) -> str:
+    """A path as given, or for a bare name (``maze-mdm``) the shipped config of that name."""
+    if Path(name).exists() or "/" in name or name.endswith(".json"):
+        return name
+    path = shipped_config(name)
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.json"))
+        raise UsageError(f"--config: {name!r} is neither a file nor a shipped config ({', '.join(known)})")
+    return str(path)
+
+
+def read_config(path: str) -> dict:
+    """The JSON object in ``path``; UsageError naming the file and the problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, expected a JSON file") from None
+    except FileNotFoundError:
+        raise UsageError(f"{path}: config file not found") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a text file (cannot decode as UTF-8)") from None
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read config ({e.strerror or e})") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
+    if not isinstance(raw, dict):
+        raise UsageError(f"{path}: a config is a JSON object of TrainConfig fields, got {type(raw).__name__}")
+    return raw
+
+
+def config_error(e: ValidationError, source: str) -> str:
+    """One line naming the flag (or config field) and the problem."""
+    err = e.errors()[0]
+    loc = ".".join(str(x) for x in err["loc"])
+    where = f"--{loc.replace('_', '-')}" if loc else source
+    return f"{where}: {err['msg']} (got {err.get('input')!r})" if loc else f"{where}: {err['msg']}"
+
+
+_STATE_KEYS = {"model": dict, "optimizer": dict, "step": int, "history": list, "wall": float, "train_config": dict}
+
+
+def load_resume_state(path: Path) -> dict:
+    """OUT.state, checked: readable by ``torch.load(weights_only=True)`` and holding every key."""
+    try:
+        st = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - a damaged or hostile file is the user's input error
+        raise UsageError(f"{path}: cannot resume: not a readable training state "
+                         f"({type(e).__name__}); delete it or drop --resume") from None
+    if not isinstance(st, dict):
+        raise UsageError(f"{path}: cannot resume: not a training state (a {type(st).__name__})")
+    for key, typ in _STATE_KEYS.items():
+        if not isinstance(st.get(key), typ):
+            raise UsageError(f"{path}: cannot resume: {key!r} is missing or not a {typ.__name__}")
+    try:
+        TrainConfig(**st["train_config"])
+    except ValidationError as e:
+        raise UsageError(f"{path}: cannot resume: its config is invalid ({config_error(e, str(path))})") from None
+    return st

@@ -1,0 +1,15 @@
+"""The README's runnable example ("Testing your own validator or model") runs and passes."""
+import re
+from pathlib import Path
+
+
+def test_readme_strategies_example_runs():
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text[text.index("## Testing your own validator or model"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)
+    tests = [v for k, v in ns.items() if k.startswith("test_")]
+    assert tests
+    for t in tests:
+        t()                     # a @given test runs its examples when called
