@@ -18,8 +18,8 @@ import numpy as np
 
 from puzzles import sudoku as sd
 from puzzles.cli import Parser
-from puzzles.generate import _sudoku_item, produce
 from puzzles.data import dataset
+from puzzles.generate import _sudoku_item, produce
 
 
 def timed(fn):

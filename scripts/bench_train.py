@@ -34,7 +34,6 @@ from puzzles.cli import Parser
 from puzzles.tasks import get_task
 
 
-
 def train_flops(cfg: ModelConfig, batch: int) -> float:
     """FLOPs of one training step (forward + backward = 3x forward) for ``batch`` examples.
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from puzzles.data import shipped_sets
 
+
 def file_pool(task, path: str) -> dict:
     """A training pool from a dataset file with answers (givens never masked)."""
     from puzzles.tasks import read_questions

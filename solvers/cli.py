@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 
 import torch
-
-from models.checkpoint import CheckpointError, load_model
 from pydantic import ValidationError
 
+from models.checkpoint import CheckpointError, load_model
 from models.runtime import PRECISIONS, RuntimeChoiceError, pick_device, resolve_precision, set_threads
 from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
@@ -85,7 +84,7 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     return ap
 
 
-def check_args(args) -> tuple[dict, dict | None]:
+def check_args(args, task_name: str) -> tuple[dict, dict | None]:
     """Every flag, before any work: (sampler options, guided-decoding options). UsageError."""
     try:
         opts = sampler_options(args)
@@ -105,7 +104,7 @@ def check_args(args) -> tuple[dict, dict | None]:
     for flag, v, lo in (("--limit", args.limit, 1), ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):
         if v is not None and v < lo:
             raise UsageError(f"{flag}: must be >= {lo}, got {v}")
-    if args.output_format != OUTPUT_STYLES[args.task][0] and (not args.output or not args.output.endswith(".txt")):
+    if args.output_format != OUTPUT_STYLES[task_name][0] and (not args.output or not args.output.endswith(".txt")):
         raise UsageError(f"--output-format {args.output_format}: a .txt --output file is needed for that layout")
     for flag in ("output", "report"):
         if getattr(args, flag):
@@ -122,10 +121,9 @@ def option_error(e: ValidationError) -> str:
 def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show_one) -> int:
     ap = build_parser(task.name, doc, depth_name)
     args = ap.parse_args(argv)
-    args.task = task.name
     ckpt = args.checkpoint or default_checkpoint(task.name, args.sampler)
     try:
-        opts, guided = check_args(args)
+        opts, guided = check_args(args, task.name)
         device, precision = apply_runtime_flags(args)
         model, ck = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
                                vocab=task.vocab(), device=device)

@@ -19,8 +19,6 @@ from sampling.rules import make_select
 from sampling.search import SearchOptions, guided_decode
 
 
-
-
 def default_checkpoint(task: str, sampler: str) -> Path:
     return pretrained(f"{task}-{'arm' if sampler == 'ar' else 'mdm'}.pt")
 

@@ -6,7 +6,6 @@ import numpy as np
 from puzzles.io import ParseError
 from puzzles.maze.grid import CHARS, GOAL, OPEN, PATH, START, WALL
 
-
 # maze-dataset's ASCII (``SolvedMaze.as_ascii``) draws the same lattice with 'E' for the
 # goal and 'X' for path marks; both are read as aliases and written with style="maze-dataset".
 ALIASES = {"E": "G", "X": "o"}

@@ -5,7 +5,6 @@ import numpy as np
 
 from puzzles.maze.grid import _DIRS, GOAL, OPEN, PATH, START, WALL
 
-
 # One token per cell carries its four passage bits and its S/G flag (48 structure ids);
 # a second token per cell carries the decoded state. The sequence is
 # [structure(r*c), state(r*c)]: the givens are the structure half and the S/G states.
