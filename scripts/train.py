@@ -24,25 +24,13 @@ from pydantic import ValidationError
 
 from models.checkpoint import atomic_save, save_model
 from models.losses import arm_loss, mdm_loss
-from models.runtime import (
-    RuntimeChoiceError,
-    autocast,
-    pick_device,
-    resolve_precision,
-    set_threads,
-)
+from models.runtime import RuntimeChoiceError, autocast, pick_device, resolve_precision, set_threads
 from models.transformer import ModelConfig, PuzzleTransformer, param_count
 from puzzles.cli import Parser, UsageError, check_output, fail, strict_bool
 from puzzles.io import ParseError
 from puzzles.tasks import get_task
-from scripts.train_config import (
-    _RUNTIME,
-    TrainConfig,
-    config_error,
-    load_resume_state,
-    read_config,
-    resolve_config,
-)
+from scripts.train_config import (_RUNTIME, TrainConfig, config_error, load_resume_state, read_config,
+                                  resolve_config)
 from scripts.train_data import draw_batch, file_pool, make_eval_set, make_pool
 
 
