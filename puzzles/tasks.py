@@ -69,6 +69,22 @@ class SudokuTask:
     def conflicts(self, tokens: np.ndarray) -> np.ndarray:
         return sd.conflicts(sd.decode(tokens, self.box), self.box)
 
+    RULES = ("mask", "propagate")
+
+    def rules(self, name: str, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sound deductions on partial token rows [N, L], no model involved: (tokens with
+        singles filled when ``name == 'propagate'``, allowed ids [N, L, V], contradiction [N])."""
+        from puzzles.sudoku.rules import candidates, propagate
+        g = sd.decode(tokens, self.box)
+        if name == "propagate":
+            g, failed = propagate(g, self.box)
+        else:
+            failed = np.zeros(len(g), bool)
+        cand = candidates(g, self.box)                                  # (N, L, n)
+        failed = failed | ((g == 0) & ~cand.any(2)).any(1)
+        allowed = np.concatenate([cand, np.zeros(cand.shape[:2] + (1,), bool)], 2)   # MASK never allowed
+        return sd.encode(g, self.box), allowed, failed
+
     # --- training data
     def make_pool(self, size: int, seed: int) -> dict:
         rng = np.random.default_rng([seed, 7])
@@ -131,6 +147,8 @@ class MazeTask:
 
     def conflicts(self, tokens: np.ndarray) -> np.ndarray:
         return mz.conflicts(tokens, self.rows, self.cols)
+
+    RULES: tuple[str, ...] = ()         # no rules for mazes: the conflict check is all there is
 
     def make_pool(self, size: int, seed: int, kind: str = "wilson") -> dict:
         """``kind``: 'wilson' (S, G far apart, no loops) or 'mixed' (``mz.generate_mixed``,

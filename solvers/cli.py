@@ -53,15 +53,16 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     ap.add_argument("--steps", type=int, help="random: decoding steps per puzzle (default 16)")
     ap.add_argument("--temperature", type=float, default=0.0, help="0: argmax values (default); >0 draws values")
     ap.add_argument("--seed", type=int, default=0, help="seed for random positions and drawn values (default 0)")
-    g = ap.add_argument_group("repair and search (MDM samplers)")
-    g.add_argument("--repair", type=int, default=0, help="repairs allowed per puzzle: undo a step that breaks "
-                                                          "a rule and ban the offending value (default 0)")
-    g.add_argument("--search", action="store_true", help="branch on the most certain cell when every masked "
-                                                         "cell is uncertain; backtrack on contradictions")
-    g.add_argument("--search-budget", type=int, default=400, help="most NFE per puzzle with --search (default 400)")
-    g.add_argument("--stall-entropy", type=float, default=0.01, help="branch when the lowest entropy of a masked "
-                                                                    "cell exceeds this, in nats (default 0.01)")
-    g.add_argument("--branch-k", type=int, default=2, help="candidates tried per branch point (default 2)")
+    g = ap.add_argument_group("repair, search and rules (MDM samplers; see sampling/search.py)")
+    g.add_argument("--repair", type=int, default=0, help="without --search: undos allowed per puzzle of a step "
+                                                          "that breaks a rule, banning the offending value (default 0)")
+    g.add_argument("--search", action="store_true", help="complete depth-first search: any commit can be undone; "
+                                                         "values are tried in the model's order (budget: --search-budget)")
+    g.add_argument("--search-budget", type=int, default=400, help="most NFE per puzzle (default 400)")
+    g.add_argument("--rules", choices=["none", "mask", "propagate"], default="none",
+                   help="rules applied without forward passes (Sudoku): mask = a filled peer's value gets no "
+                        "probability; propagate = mask, and fill naked and hidden singles (default none: "
+                        "the pure model)")
     ap.add_argument("--checkpoint", help=f"model file (default: models/pretrained/{task_name}-mdm.pt, "
                                          f"or {task_name}-arm.pt for --sampler ar)")
     src = ap.add_mutually_exclusive_group()
@@ -84,7 +85,7 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     return ap
 
 
-def check_args(args, task_name: str) -> tuple[dict, dict | None]:
+def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[dict, dict | None]:
     """Every flag, before any work: (sampler options, guided-decoding options). UsageError."""
     try:
         opts = sampler_options(args)
@@ -93,12 +94,15 @@ def check_args(args, task_name: str) -> tuple[dict, dict | None]:
     except ValueError as e:
         raise UsageError(str(e)) from None
     guided = None
-    if args.repair or args.search:
+    if args.repair or args.search or args.rules != "none":
         if args.sampler == "ar":
-            raise UsageError("--repair/--search: they apply to the MDM samplers, not --sampler ar")
+            raise UsageError("--repair/--search/--rules: they apply to the MDM samplers, not --sampler ar")
+        if args.rules != "none" and args.rules not in rules_of:
+            raise UsageError(f"--rules {args.rules}: this task has no such rules (available: none"
+                             f"{''.join(', ' + r for r in rules_of)})")
         try:
             guided = SearchOptions(repair=args.repair, search=args.search, search_budget=args.search_budget,
-                                   stall_entropy=args.stall_entropy, branch_k=args.branch_k).model_dump()
+                                   rules=args.rules).model_dump()
         except ValidationError as e:
             raise UsageError(option_error(e)) from None
     for flag, v, lo in (("--limit", args.limit, 1), ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):
@@ -123,7 +127,7 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
     args = ap.parse_args(argv)
     ckpt = args.checkpoint or default_checkpoint(task.name, args.sampler)
     try:
-        opts, guided = check_args(args, task.name)
+        opts, guided = check_args(args, task.name, task.RULES)
         device, precision = apply_runtime_flags(args)
         model, ck = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
                                vocab=task.vocab(), device=device)

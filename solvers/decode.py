@@ -70,10 +70,12 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
                                     temperature=options.get("temperature", 0.0), generator=gen)
             elif guided:
                 x = torch.from_numpy(task.encode(qs)).to(device)
+                so = SearchOptions(**guided).model_dump()
+                rules = so.pop("rules")
                 out, st = guided_decode(model_fn, x, mask_id=task.mask_id, select=make_select(sampler, options),
                                         check_fn=lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
-                                        temperature=options.get("temperature", 0.0), generator=gen,
-                                        **SearchOptions(**guided).model_dump())
+                                        rules_fn=None if rules == "none" else torch_rules(task, rules),
+                                        temperature=options.get("temperature", 0.0), generator=gen, **so)
                 for k in extra:
                     extra[k].extend(st[k])
             else:
@@ -92,6 +94,15 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
     if guided:
         out.update({k: np.array(v) for k, v in extra.items()})
     return answers, out
+
+
+def torch_rules(task, name: str):
+    """The task's numpy rules (``task.rules``) as a ``rules_fn`` on token tensors."""
+    def rules_fn(x: torch.Tensor):
+        t, allowed, failed = task.rules(name, x.cpu().numpy())
+        return (torch.from_numpy(t).to(x.device), torch.from_numpy(allowed).to(x.device),
+                torch.from_numpy(failed))
+    return rules_fn
 
 
 def puzzle_status(task, questions) -> list[str]:

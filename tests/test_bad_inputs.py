@@ -185,8 +185,8 @@ CASES = [
     ("sudoku", ["--checkpoint", S, "--report", "{d}/outdir"], "is a directory"),
     ("sudoku", ["--checkpoint", S, "--repair", "-1"], "--repair"),
     ("sudoku", ["--checkpoint", S, "--search", "--search-budget", "0"], "--search-budget"),
-    ("sudoku", ["--checkpoint", S, "--search", "--branch-k", "1"], "--branch-k"),
-    ("sudoku", ["--checkpoint", S, "--search", "--stall-entropy", "-1"], "--stall-entropy"),
+    ("sudoku", ["--checkpoint", S, "--rules", "all"], "--rules"),
+    ("sudoku", ["--checkpoint", S, "--search", "--search-budget", "-5"], "--search-budget"),
     ("sudoku", ["--checkpoint", "{d}/sudoku-arm.pt", "--sampler", "ar", "--repair", "2"], "--repair/--search"),
     ("sudoku", ["--checkpoint", S, "--puzzle", "123"], "--puzzle: expected 81 cells"),
     ("sudoku", ["--checkpoint", S, "--puzzle", "X" * 81], "bad character 'X'"),
@@ -227,6 +227,7 @@ CASES = [
     ("maze", ["--checkpoint", M, "--output", "{d}/outdir"], "is a directory"),
     ("maze", ["--checkpoint", M, "--report", "{d}/m.txt/r.csv"], "is not a directory"),
     ("maze", ["--checkpoint", M, "--limit", "-3"], "--limit"),
+    ("maze", ["--checkpoint", M, "--rules", "propagate"], "this task has no such rules"),
     # ---- puzzles.verify
     ("verify", ["sudoku", "--questions", "{d}/missing.csv", "--answers", "{d}/s.txt"], "file not found"),
     ("verify", ["sudoku", "--questions", "{d}/s.csv", "--answers", "{d}/missing.txt"], "file not found"),
