@@ -7,6 +7,7 @@ from the wheel (checked: ``puzzles.__file__`` lies in the new venv).
 """
 import json
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -27,8 +28,12 @@ def run(cmd, cwd, timeout=600):
 
 
 def test_wheel_runs_from_a_fresh_venv_in_any_directory(tmp_path):
+    # Build from a clean copy: a stale build/ folder in the checkout could leak old modules.
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "dist", "runs", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
     dist = tmp_path / "dist"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)], cwd=tmp_path)
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(src)], cwd=tmp_path)
     wheel = next(dist.glob("mdm_puzzles-*.whl"))
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path)
