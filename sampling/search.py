@@ -1,175 +1,164 @@
-"""Verifier-guided repair and a complete, model-guided depth-first search.
+"""Verifier-guided repair and model-guided search on top of any selection rule.
 
-Plain parallel unmasking commits every token for good. Here every decoding step is a
-node of a search tree, and any commit can be undone. A puzzle supplies
-``check_fn(x[b, S]) -> bool[b]`` (a cheap, batched consistency test), and optionally
-``rules_fn(x) -> (x', allowed[b, S, V] | None, contradiction[b])``: sound deductions
-that cost no forward pass (``mask``: forbid values a filled peer holds; ``propagate``:
-also fill naked and hidden singles).
+Plain parallel unmasking commits every token for good. Here a puzzle-supplied
+``check_fn(x[b, S]) -> bool[b]`` (a cheap, batched consistency test) runs after each
+step, and a row whose new state is inconsistent is handled in this order:
 
-Each row keeps a stack of frames, one per accepted step: the state before it, the bans
-in force, and what it committed. Per step:
+1. **Repair** (``repair`` per puzzle). The step's commits are undone. If the step
+   committed one cell, that (cell, value) pair is *banned* in this branch: placing it
+   leads straight to a contradiction, so banning it is sound. If it committed several,
+   the row retries them one cell per step ("careful" mode) to find the culprit.
+   Each ban counts as one repair; a careful row returns to its rule after its ban.
+2. **Backtrack** (``search``). Restore the state at the latest branch point and try its
+   next candidate.
+3. Otherwise the step is accepted, as plain decoding would.
 
-1. Rules (if any) fill what they deduce and forbid what they exclude; a contradiction
-   is a *failure*. One forward pass gives log-probabilities over the allowed, unbanned
-   values; a masked cell with none left is a failure.
-2. The selection rule (EB, top-k, ...) picks cells; a *careful* row commits only its
-   most certain cell, with its most likely value, until it has banned a culprit. If ``check_fn`` rejects the result,
-   the step is undone at once: a single commit (cell, value) is banned at this node
-   (a sound deduction: it contradicts the rules), several commits make the row careful.
-3. Otherwise a frame is pushed and the row descends.
-4. On a failure the row pops its last frame (a *backtrack*): a single commit is banned
-   at the restored node, several make that node careful.
+**Branching** (``search``): when a row is *stalled*, i.e. even its most certain masked
+cell has entropy above ``stall_entropy``, the row branches on that cell over its
+``branch_k`` most likely values, depth first. Every forward pass counts in the row's
+NFE; a row stops at ``search_budget`` NFE and its remaining masks take the last argmax.
+Rows of different puzzles share each batch and never influence one another.
 
-Completeness: a node returned to gains a ban or becomes careful, and a careful node
-commits one cell at a time until its next return bans that cell's value; so every
-return to a node adds a ban at least every second time, and a ban is only placed on a
-(cell, value) whose whole subtree failed. Bans are finite, so with enough budget the
-search finds a solution of every puzzle that has one; values are tried in the model's
-order, on the cell it is surest of. Without ``search`` only step 2's immediate undos
-happen, ``repair`` of them per puzzle. Every forward pass counts in the row's NFE; a row
-stops at ``search_budget`` NFE (its last masks take the last argmax). Rows of different
-puzzles share each batch and never influence one another.
+**Rules** (``rules_fn``, from the puzzle): ``mask`` gives no probability to values a
+filled peer holds; ``propagate`` also makes every naked and hidden single certain, so
+the step commits it; a contradiction the rules find is handled like a dead cell. They
+cost no forward pass. This search is not complete: commits made in passing are undone
+only through repairs or by backtracking past a later branch point.
 """
 from __future__ import annotations
 
 import time
-from typing import Callable, Literal
+from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from sampling.core import _propose, entropy, take_prefix
 
-RulesFn = Callable[[torch.Tensor], tuple[torch.Tensor, "torch.Tensor | None", torch.Tensor]]
-
 
 class SearchOptions(BaseModel):
     """Repair and search knobs (all rows share them)."""
     model_config = ConfigDict(frozen=True, extra="forbid")
-    repair: int = Field(0, ge=0, description="Without search: immediate undos allowed per puzzle (0: none).")
-    search: bool = Field(False, description="Complete depth-first search: any commit can be undone.")
+    repair: int = Field(0, ge=0, description="Repairs allowed per puzzle (0: none).")
+    search: bool = Field(False, description="Branch when stalled and backtrack on conflicts.")
     search_budget: int = Field(400, ge=1, description="Most NFE one puzzle may use.")
+    stall_entropy: float = Field(0.01, ge=0, description="Branch when every masked cell's entropy exceeds this (nats).")
+    branch_k: int = Field(2, ge=2, description="Candidates tried at a branch point.")
     rules: Literal["none", "mask", "propagate"] = Field(
-        "none", description="Puzzle rules applied without forward passes: none, mask (forbid values a filled "
-                            "peer holds) or propagate (mask, and fill naked and hidden singles).")
-
-
-class _Row:
-    """Search state of one batch row: its node (state, bans, careful) and its frames."""
-
-    def __init__(self, x: torch.Tensor):
-        self.cur = x.clone()
-        self.banned: torch.Tensor | None = None        # (S, V), made at the first forward pass
-        self.careful = False
-        self.stack: list[tuple] = []
-        self.bans = 0
-
-    def push(self, commits: list[tuple[int, int]], new: torch.Tensor) -> None:
-        """Descend; a careful row stays careful until it has banned a culprit."""
-        self.stack.append((self.cur, self.banned.clone(), self.careful, commits))
-        self.cur = new
-
-    def undo(self, commits: list[tuple[int, int]]) -> None:
-        """The step ``commits`` failed from the current node: ban it (and leave careful
-        mode, the culprit is found), or, for several commits, go careful."""
-        if len(commits) == 1:
-            self.banned[commits[0]] = True
-            self.bans += 1
-            self.careful = False
-        else:
-            self.careful = True
-
-    def backtrack(self) -> bool:
-        """Pop the last frame and rule out what it committed; False at the root."""
-        if not self.stack:
-            return False
-        self.cur, self.banned, self.careful, commits = self.stack.pop()
-        self.undo(commits)
-        return True
+        "none", description="Puzzle rules, no forward passes: none, mask (a filled peer's value gets no "
+                            "probability) or propagate (mask, and naked and hidden singles become certain).")
 
 
 @torch.no_grad()
-def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rules_fn: RulesFn | None = None,
-                  repair: int = 0, search: bool = False, search_budget: int = 400, temperature: float = 0.0,
+def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, repair: int = 0,
+                  search: bool = False, search_budget: int = 400, stall_entropy: float = 0.01,
+                  branch_k: int = 2, temperature: float = 0.0, rules_fn=None,
                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
-    B = x.shape[0]
-    rows = [_Row(x[r]) for r in range(B)]
+    B, S = x.shape
+    cur = x.clone()
+    banned: torch.Tensor | None = None                 # (B, S, V): values ruled out per branch
+    stacks: list[list] = [[] for _ in range(B)]        # (state, banned, cell, untried values)
+    careful = [False] * B
     nfe = torch.zeros(B, dtype=torch.long)
-    counts = {"repairs": [0] * B, "backtracks": [0] * B}
+    counts = {"repairs": [0] * B, "backtracks": [0] * B, "branches": [0] * B}
     per_step: list[list[int]] = [[] for _ in range(B)]
-    active = [r for r in range(B) if (x[r] == mask_id).any()]
+    active = [r for r in range(B) if (cur[r] == mask_id).any()]
     t_start, model_s, step = time.perf_counter(), 0.0, 0
     while active:
-        cur = torch.stack([rows[r].cur for r in active])
-        allowed = None
-        if rules_fn is not None:            # deductions cost no forward pass
-            filled, allowed, failed = rules_fn(cur)
-            changed, still = False, []
-            for i, r in enumerate(active):
-                rows[r].cur = filled[i]
-                if search and bool(failed[i]):
-                    counts["backtracks"][r] += 1
-                    changed = True
-                    if rows[r].backtrack():     # the restored node gets its rules again first
-                        still.append(r)
-                elif (filled[i] == mask_id).any():
-                    still.append(r)
-                else:
-                    changed = True              # the rules finished this row
-            if changed:
-                active = still
-                continue
-            cur = filled
+        idx = torch.tensor(active, device=x.device)
+        xa = cur[idx]
         t0 = time.perf_counter()
-        logits = model_fn(cur).float()      # every decision is a forward pass, counted in NFE
+        logits = model_fn(xa).float()
         model_s += time.perf_counter() - t0
-        nfe[torch.tensor(active)] += 1
-        for r in active:
-            if rows[r].banned is None:
-                rows[r].banned = torch.zeros(logits.shape[1:], dtype=torch.bool, device=x.device)
-        banned = torch.stack([rows[r].banned for r in active])
-        if allowed is not None:
-            banned = banned | ~allowed.to(banned.device)
-        mask = cur == mask_id
-        banned[..., mask_id] = True         # structure, not a rule: MASK is never written
-        logits = logits.masked_fill(banned, float("-inf"))
-        dead = (torch.isinf(logits).all(-1) & mask).any(1).cpu()    # a masked cell with no value left
-        logp = torch.log_softmax(logits.masked_fill(torch.isinf(logits).all(-1, keepdim=True), 0.0), -1)
+        if banned is None:
+            banned = torch.zeros(B, S, logits.shape[-1], dtype=torch.bool, device=x.device)
+        logits = logits.masked_fill(banned[idx], float("-inf"))
+        if rules_fn is not None:    # sound deductions, no forward pass: applied to this step's choices
+            filled, allowed, broken = rules_fn(xa)
+            logits = logits.masked_fill(~allowed.to(logits.device), float("-inf"))
+            logits = torch.where((filled != xa)[..., None], torch.full_like(logits, float("-inf")).scatter(
+                2, filled[..., None], 0.0), logits)          # a deduced single is certain
+        dead = torch.isinf(logits).all(-1) & (xa == mask_id)     # a masked cell with no value left
+        if rules_fn is not None:    # a contradiction the rules found counts as a dead cell
+            first = (xa == mask_id).float().argmax(1)
+            rows_ = torch.arange(len(xa), device=dead.device)
+            dead[rows_, first] |= broken.to(dead.device) & (xa == mask_id).any(1)
+        logp = torch.log_softmax(logits.masked_fill(dead[..., None], 0.0), -1)
+        mask = xa == mask_id
         proposal = _propose(logp, temperature, generator)
         sel = select(logp, mask, step, generator) & mask
         h = entropy(logp).masked_fill(~mask, float("inf"))
-        one = take_prefix(h.argmin(1)[:, None], torch.ones(len(active), dtype=torch.long, device=x.device), mask)
-        careful = torch.tensor([rows[r].careful for r in active], device=x.device)
-        sel = torch.where(careful[:, None], one, sel)
-        new = torch.where(sel, proposal, cur)
-        bad = check_fn(new).cpu()
+        best = h.argmin(1)
+        # careful rows commit only their single best cell this step
+        one = take_prefix(best[:, None], torch.ones(len(active), dtype=torch.long, device=x.device), mask)
+        cf = torch.tensor(careful, device=x.device)[idx]
+        sel = torch.where(cf[:, None], one, sel)
+        if search:   # leave uncertain cells to branching instead of committing them in passing
+            sel = sel & ((h <= stall_entropy) | one)
+        new = torch.where(sel, proposal, xa)
+        bad = check_fn(new).to(x.device) | dead.any(1)
+        nfe[idx.cpu()] += 1
         still = []
         for i, r in enumerate(active):
-            row = rows[r]
-            commits = [(int(c), int(proposal[i, c])) for c in sel[i].nonzero()[:, 0]]
-            if search and bool(dead[i]):
-                counts["backtracks"][r] += 1
-                per_step[r].append(0)
-                if not row.backtrack():             # the root is contradictory: no solution below
-                    row.cur = torch.where(mask[i], proposal[i], row.cur)
-                    continue
-            elif bool(bad[i]) and (search or counts["repairs"][r] < repair):
-                counts["repairs"][r] += 1
-                row.undo(commits)
-                per_step[r].append(0)
+            stalled = search and not careful[r] and bool(h[i, best[i]] > stall_entropy)
+            if stalled and not bool(dead[i].any()):
+                cell = int(best[i])
+                order = logp[i, cell].argsort(descending=True)
+                cands = [int(v) for v in order[:branch_k] if torch.isfinite(logp[i, cell, v])]
+                trial = cur[r].repeat(len(cands), 1)
+                trial[:, cell] = torch.tensor(cands, device=x.device)
+                ok = ~check_fn(trial).to(x.device)         # never branch into a contradiction
+                cands = [v for v, good in zip(cands, ok.tolist()) if good]
+                if not cands:
+                    dead[i, cell] = True
+                    stalled = False
+            if stalled and not bool(dead[i].any()):
+                stacks[r].append((cur[r].clone(), banned[r].clone(), cell, cands[1:]))
+                counts["branches"][r] += 1
+                cur[r, cell] = cands[0]
+                per_step[r].append(1)
+            elif bool(bad[i]) or bool(dead[i].any()):
+                n_sel = int(sel[i].sum())
+                if counts["repairs"][r] < repair and not bool(dead[i].any()):
+                    counts["repairs"][r] += 1
+                    if n_sel == 1:
+                        c = int(sel[i].nonzero()[0, 0])
+                        banned[r, c, int(proposal[i, c])] = True
+                        careful[r] = False
+                    else:
+                        careful[r] = True
+                    per_step[r].append(0)
+                elif search and _backtrack(r, cur, banned, stacks):
+                    counts["backtracks"][r] += 1
+                    careful[r] = False
+                    per_step[r].append(0)
+                else:
+                    cur[r] = new[i]
+                    per_step[r].append(n_sel)
             else:
-                row.push(commits, new[i])
-                per_step[r].append(len(commits))
-            if (row.cur == mask_id).any():
+                cur[r] = new[i]          # consistent; a careful row stays careful until its culprit is banned
+                per_step[r].append(int(sel[i].sum()))
+            if (cur[r] == mask_id).any():
                 if int(nfe[r]) >= search_budget:      # out of budget: last argmax, no extra NFE
-                    row.cur = torch.where(row.cur == mask_id, proposal[i], row.cur)
+                    cur[r] = torch.where(cur[r] == mask_id, proposal[i], cur[r])
                 else:
                     still.append(r)
         active = still
         step += 1
     total = time.perf_counter() - t_start
-    counts["branches"] = [row.bans for row in rows]
-    return torch.stack([row.cur for row in rows]), {
-        "nfe": nfe, "tokens_per_step": per_step, "model_seconds": model_s,
-        "total_seconds": total, "overhead_seconds": total - model_s, **counts}
+    return cur, {"nfe": nfe, "tokens_per_step": per_step, "model_seconds": model_s,
+                 "total_seconds": total, "overhead_seconds": total - model_s, **counts}
+
+
+def _backtrack(r: int, cur, banned, stacks) -> bool:
+    """Restore row r to its latest branch point with an untried value; False if none."""
+    while stacks[r]:
+        state, ban, cell, untried = stacks[r][-1]
+        if untried:
+            v = untried.pop(0)
+            cur[r] = state
+            cur[r, cell] = v
+            banned[r] = ban
+            return True
+        stacks[r].pop()
+    return False

@@ -12,7 +12,7 @@ threshold tau in {0.99, 0.9, 0.7}; random with 8/16/32/64 steps; the ARM. Writes
 rate against mean NFE (log x, one curve per sampler, the ARM as a point, the mean
 singles / dead-end depth as a vertical line). Prints the table; --json adds one JSON
 object as the last line. A point's keys may include the repair/search options
-(repair, search, search_budget, rules) of ``solvers.sudoku``.
+(repair, search, search_budget, stall_entropy, branch_k, rules) of ``solvers.sudoku``.
 """
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ def label(name: str, opts: dict, guided: dict | None = None) -> str:
     if guided:
         out += f" +repair {guided['repair']}" if guided["repair"] else ""
         out += f" +rules {guided['rules']}" if guided.get("rules", "none") != "none" else ""
-        out += f" +search {guided['search_budget']}" if guided["search"] else ""
+        out += (f" +search {guided['search_budget']} (H>{guided['stall_entropy']:g}, k={guided['branch_k']})"
+                if guided["search"] else "")
     return out
 
 

@@ -54,11 +54,14 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     ap.add_argument("--temperature", type=float, default=0.0, help="0: argmax values (default); >0 draws values")
     ap.add_argument("--seed", type=int, default=0, help="seed for random positions and drawn values (default 0)")
     g = ap.add_argument_group("repair, search and rules (MDM samplers; see sampling/search.py)")
-    g.add_argument("--repair", type=int, default=0, help="without --search: undos allowed per puzzle of a step "
-                                                          "that breaks a rule, banning the offending value (default 0)")
-    g.add_argument("--search", action="store_true", help="complete depth-first search: any commit can be undone; "
-                                                         "values are tried in the model's order (budget: --search-budget)")
-    g.add_argument("--search-budget", type=int, default=400, help="most NFE per puzzle (default 400)")
+    g.add_argument("--repair", type=int, default=0, help="repairs allowed per puzzle: undo a step that breaks "
+                                                          "a rule and ban the offending value (default 0)")
+    g.add_argument("--search", action="store_true", help="branch on the most certain cell when every masked "
+                                                         "cell is uncertain; backtrack on contradictions")
+    g.add_argument("--search-budget", type=int, default=400, help="most NFE per puzzle with --search (default 400)")
+    g.add_argument("--stall-entropy", type=float, default=0.01, help="branch when the lowest entropy of a masked "
+                                                                    "cell exceeds this, in nats (default 0.01)")
+    g.add_argument("--branch-k", type=int, default=2, help="candidates tried per branch point (default 2)")
     g.add_argument("--rules", choices=["none", "mask", "propagate"], default="none",
                    help="rules applied without forward passes (Sudoku): mask = a filled peer's value gets no "
                         "probability; propagate = mask, and fill naked and hidden singles (default none: "
@@ -102,6 +105,7 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
                              f"{''.join(', ' + r for r in rules_of)})")
         try:
             guided = SearchOptions(repair=args.repair, search=args.search, search_budget=args.search_budget,
+                                   stall_entropy=args.stall_entropy, branch_k=args.branch_k,
                                    rules=args.rules).model_dump()
         except ValidationError as e:
             raise UsageError(option_error(e)) from None

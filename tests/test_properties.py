@@ -301,7 +301,7 @@ def test_search_never_exceeds_budget_nor_writes_givens(pair, seed, budget):
     x = torch.from_numpy(task.encode(puzzle[None].repeat(3, 0)))
     out, stt = guided_decode(TableModel(t), x, mask_id=task.mask_id, select=make_select("eb", {"gamma": 0.1}),
                              check_fn=lambda y: torch.from_numpy(task.conflicts(y.numpy())),
-                             repair=4, search=True, search_budget=budget)
+                             repair=4, search=True, search_budget=budget, stall_entropy=0.0, branch_k=2)
     assert (stt["nfe"] <= budget).all()
     assert (out[x != task.mask_id] == x[x != task.mask_id]).all()
 
