@@ -107,7 +107,7 @@ def test_io_roundtrip_and_errors(tmp_path):
     with pytest.raises(ParseError, match="exactly one G"):
         mz.read_file(str(tmp_path / "bad.txt"))
     (tmp_path / "bad.txt").write_text("#####\n#SxG#\n#####\n")
-    with pytest.raises(ParseError, match=r"bad.txt:2: bad character 'x'"):
+    with pytest.raises(ParseError, match=r"bad.txt:2: maze 1: bad character 'x'"):
         mz.read_file(str(tmp_path / "bad.txt"))
 
 

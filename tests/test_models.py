@@ -130,7 +130,7 @@ def test_resume_equals_uninterrupted(tmp_path):
 
 def test_train_cli_rejects_bad_config(tmp_path, capsys):
     assert train_main(["--out", str(tmp_path / "x.pt"), "--batch-size", "0"]) == 2
-    assert "batch_size" in capsys.readouterr().err
+    assert "--batch-size" in capsys.readouterr().err
     (tmp_path / "c.json").write_text('{"no_such_field": 1}')
     assert train_main(["--config", str(tmp_path / "c.json"), "--out", str(tmp_path / "x.pt")]) == 2
 
