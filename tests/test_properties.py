@@ -1,4 +1,4 @@
-"""Property tests over the puzzles, the samplers, the models and the search.
+"""Property tests over the puzzles: Sudoku and mazes (samplers, search, models: test_properties_decoding.py).
 
 They draw from ``puzzles.strategies``; the oracles (networkx graphs, a sequential
 singles solver) are written here, independently of the code under test. The ``ci``
