@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -27,7 +28,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     ``.NAME.*.tmp`` file; the next write of the same path removes such leftovers."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -58,10 +59,6 @@ def atomic_write_figure(fig, path: str | Path, dpi: int = 110) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     atomic_write_bytes(path, buf.getvalue())
-
-
-def glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def read_text(path: str | Path) -> str:

@@ -26,16 +26,16 @@ def make_pool(task, cfg) -> dict:
     """The on-the-fly training pool, minus any item that a shipped test set holds."""
     if task.name == "maze":
         pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.maze_pool)
-        key, arr = "tokens", "tokens"
+        key = "tokens"
     else:
         pool = task.make_pool(cfg.pool_size, cfg.pool_seed)
-        key, arr = "grids", "grids"
+        key = "grids"
     test = shipped_test_keys(task)
-    keep = np.array([_item_key(task, row) not in test for row in pool[arr]])
+    keep = np.array([_item_key(task, row) not in test for row in pool[key]])
     if not keep.all():
         print(f"training pool: dropped {int((~keep).sum())} items that a shipped test set holds",
               file=sys.stderr)
-    return {key: pool[arr][keep]}
+    return {key: pool[key][keep]}
 
 
 def _item_key(task, row: np.ndarray) -> bytes:
