@@ -86,7 +86,13 @@ class SudokuTask:
         return sd.encode(g, self.box), allowed, failed
 
     # --- training data
-    def make_pool(self, size: int, seed: int) -> dict:
+    def make_pool(self, size: int, seed: int, kind: str = "grids") -> dict:
+        """``kind``: 'grids' (complete grids; every cell maskable) or 'puzzles' (puzzles with a
+        unique solution drawn like the test sets, ``sd.generate_one(seed, i)``: questions and
+        answers, givens never masked)."""
+        if kind == "puzzles":
+            qs, ans = zip(*(sd.generate_one(seed, i, self.box) for i in range(size)))
+            return {"questions": np.stack(qs), "answers": np.stack(ans)}
         rng = np.random.default_rng([seed, 7])
         return {"grids": np.stack([sd.random_grid(rng, self.box) for _ in range(size)])}
 

@@ -31,7 +31,7 @@ from puzzles.io import ParseError
 from puzzles.tasks import get_task
 from scripts.train_config import (_RUNTIME, TrainConfig, config_error, load_resume_state, read_config,
                                   resolve_config)
-from scripts.train_data import draw_batch, file_pool, make_eval_set, make_pool
+from scripts.train_data import draw_batch, eval_keys, file_pool, make_eval_set, make_pool
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -137,11 +137,13 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         net = DistributedDataParallel(model)
     if cfg.compile:
         net = torch.compile(net)
-    pool = file_pool(task, cfg.data) if cfg.data else make_pool(task, cfg)
-    evalset = make_eval_set(task, cfg) if rank == 0 else None
+    evalset = make_eval_set(task, cfg)
+    pool = file_pool(task, cfg.data) if cfg.data else make_pool(task, cfg, eval_keys(task, evalset))
+    if rank != 0:
+        evalset = None
     meta_base = {"params": param_count(model), "train_config": cfg.model_dump(mode="json"),
                  "data": cfg.data or f"on-the-fly pool of {cfg.pool_size} (seed {cfg.pool_seed}) + symmetries",
-                 "precision": precision, "threads": torch.get_num_threads()}
+                 "pool_dropped": pool.get("dropped", 0), "precision": precision, "threads": torch.get_num_threads()}
 
     last_saved = step
 

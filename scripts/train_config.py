@@ -36,6 +36,12 @@ class TrainConfig(BaseModel):
     maze_pool: Literal["wilson", "mixed"] = Field(
         "wilson", description="Mazes: Wilson mazes with distant ends, or every generator, loops and endpoint "
                               "rule (puzzles.maze.generate_mixed); validation draws from the same kind.")
+    sudoku_pool: Literal["grids", "puzzles"] = Field(
+        "grids", description="Sudoku: complete grids under random masks, or puzzles with a unique solution "
+                             "drawn like the test sets (givens never masked; what the ARMs train on).")
+    order: Literal["raster", "solver", "path"] = Field(
+        "raster", description="ARM answer order: every cell in raster order; Sudoku (cell, value) fills in the "
+                              "propagation solver's order; maze path cells from S to G.")
     data: str | None = Field(None, description="Train from this dataset file (question+answer) instead of a pool.")
     eval_every: int = Field(500, ge=0, description="Validate every N steps (0: only at the end).")
     eval_size: int = Field(100, ge=0, description="Held-out puzzles decoded at each validation.")

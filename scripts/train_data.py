@@ -22,20 +22,22 @@ def file_pool(task, path: str) -> dict:
     return {"tokens": np.stack([mz.encode(q, a) for q, a in zip(qs, ans)])}
 
 
-def make_pool(task, cfg) -> dict:
-    """The on-the-fly training pool, minus any item that a shipped test set holds."""
+def make_pool(task, cfg, held_out: set[bytes] = frozenset()) -> dict:
+    """The on-the-fly training pool, minus any item that a shipped test set or ``held_out``
+    (the validation keys) holds; ``pool["dropped"]`` counts what was removed."""
     if task.name == "maze":
         pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.maze_pool)
         key = "tokens"
     else:
-        pool = task.make_pool(cfg.pool_size, cfg.pool_seed)
-        key = "grids"
-    test = shipped_test_keys(task)
+        pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.sudoku_pool)
+        key = "answers" if "answers" in pool else "grids"
+    test = shipped_test_keys(task) | set(held_out)
     keep = np.array([_item_key(task, row) not in test for row in pool[key]])
-    if not keep.all():
-        print(f"training pool: dropped {int((~keep).sum())} items that a shipped test set holds",
-              file=sys.stderr)
-    return {key: pool[key][keep]}
+    print(f"training pool: {len(keep)} items; dropped {int((~keep).sum())} that a shipped test set "
+          f"or the validation set holds", file=sys.stderr)
+    out = {k: v[keep] for k, v in pool.items()}
+    out["dropped"] = int((~keep).sum())
+    return out
 
 
 def _item_key(task, row: np.ndarray) -> bytes:
@@ -56,6 +58,16 @@ def shipped_test_keys(task) -> set[bytes]:
         elif ans is not None:
             keys.update(_item_key(task, a) for a in np.asarray(ans))
     return keys
+
+
+def eval_keys(task, evalset) -> set[bytes]:
+    """Keys of the validation puzzles, in the same form as ``shipped_test_keys``."""
+    if evalset is None:
+        return set()
+    if task.name == "maze":
+        return {_item_key(task, t) for t in task.encode(evalset)}
+    from puzzles import sudoku as sd
+    return {_item_key(task, sd.solve(q, task.box)) for q in evalset}
 
 
 def draw_batch(task, pool, rng, size):
