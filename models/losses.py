@@ -31,11 +31,13 @@ def mdm_loss(model, x0: torch.Tensor, maskable: torch.Tensor, *, mask_id: int,
 
 
 def arm_loss(model, prompt: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:
-    """Teacher-forced next-token loss on the answer half of [prompt(L), answer(L)].
+    """Teacher-forced next-token loss on the answer of [prompt(L), answer(K)].
 
     Position L-1+k predicts answer[k], so the input is the sequence minus its last token.
+    Answers of different lengths (solver and path orders) are padded with -1, which the
+    loss ignores (and the causal mask keeps from every earlier position).
     """
     L = prompt.shape[1]
     seq = torch.cat([prompt, answer], 1)[:, :-1]
-    logits = model(seq)[:, L - 1:]                                  # (B, L, V)
-    return F.cross_entropy(logits.transpose(1, 2), answer)
+    logits = model(seq)[:, L - 1:]                                  # (B, K, V)
+    return F.cross_entropy(logits.transpose(1, 2), answer, ignore_index=-1)

@@ -11,8 +11,13 @@ Sequence layouts (L = rows * cols cells):
     mdm, paired=False: [cells(L)]                       e.g. Sudoku digits or MASK
     mdm, paired=True : [structure(L), state(L)], folded to L positions by summing the two
                        embeddings of each cell (mazes: 100 positions, not 200 or 441)
-    arm              : [prompt(L), answer(L)], causal; the answer half is emitted in
+    arm, raster      : [prompt(L), answer(L)], causal; the answer half is emitted in
                        raster order, one token per forward call (KV cache)
+    arm, solver/path : [prompt(L), picks(K)], causal; each answer token *names a cell*
+                       (Sudoku: a (cell, value) pair, id cell*n + value-1; mazes: a path
+                       cell), so the model picks where to write as well as what. A pick is
+                       embedded as value + its cell's position; attention biases follow
+                       the named cells, computed per example.
 """
 from __future__ import annotations
 
@@ -45,6 +50,9 @@ class ModelConfig(BaseModel):
     rel_bias: Literal["none", "sudoku", "grid"] = Field(
         "none", description="Per-head attention bias by cell relation: Sudoku units or grid offset.")
     grid_radius: int = Field(3, ge=1, description="Offsets beyond this radius share one bias (rel_bias='grid').")
+    order: Literal["raster", "solver", "path"] = Field(
+        "raster", description="ARM answer order: raster (one token per cell) or cell-naming picks: "
+                              "solver ((cell, value) pairs, Sudoku), path (path cells, mazes).")
 
     @model_validator(mode="after")
     def _heads_divide_width(self):
@@ -52,7 +60,20 @@ class ModelConfig(BaseModel):
             raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
         if not 0 <= self.mask_id < self.vocab_size or any(not 0 <= t < self.vocab_size for t in self.out_tokens):
             raise ValueError("mask_id and out_tokens must be ids below vocab_size")
+        if self.order != "raster" and (self.kind != "arm" or (self.order == "solver") != (self.task == "sudoku")):
+            raise ValueError(f"order {self.order!r} needs an ARM for "
+                             f"{'sudoku' if self.order == 'solver' else 'maze'}")
         return self
+
+    @property
+    def pick_values(self) -> int:
+        """Values a pick token carries per cell: n digits (solver), 1 (path), 0 (raster)."""
+        return {"raster": 0, "solver": len(self.out_tokens), "path": 1}[self.order]
+
+    @property
+    def n_picks(self) -> int:
+        """Size of the pick head: cells * values (0 for raster)."""
+        return self.cells * self.pick_values
 
     @property
     def cells(self) -> int:
@@ -64,23 +85,29 @@ class ModelConfig(BaseModel):
         return 2 * self.cells if (self.paired or self.kind == "arm") else self.cells
 
 
+def _cell_relation(cfg: ModelConfig, cq: torch.Tensor, ck: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Relation ids between query cells ``cq[..., T, 1]`` and key cells ``ck[..., 1, S]``
+    (broadcast), and the number of ids."""
+    rq, cq_ = cq // cfg.cols, cq % cfg.cols
+    rk, ck_ = ck // cfg.cols, ck % cfg.cols
+    if cfg.rel_bias == "sudoku":
+        def box(r, c):
+            return (r // cfg.box_rows) * (cfg.cols // cfg.box_cols) + c // cfg.box_cols
+        rel = (rq == rk).long() + 2 * (cq_ == ck_).long() + 4 * (box(rq, cq_) == box(rk, ck_)).long()
+        return rel, 8
+    if cfg.rel_bias == "grid":
+        k = cfg.grid_radius
+        dr = (rq - rk).clamp(-k, k) + k
+        dc = (cq_ - ck_).clamp(-k, k) + k
+        return dr * (2 * k + 1) + dc, (2 * k + 1) ** 2
+    return torch.zeros(torch.broadcast_shapes(cq.shape, ck.shape), dtype=torch.long, device=cq.device), 1
+
+
 def _relations(cfg: ModelConfig, n_pos: int) -> tuple[torch.Tensor, int]:
     """Relation id [n_pos, n_pos] between sequence positions, and the number of ids."""
     pos = torch.arange(n_pos)
     cell, seg = pos % cfg.cells, pos // cfg.cells
-    r, c = cell // cfg.cols, cell % cfg.cols
-    if cfg.rel_bias == "sudoku":
-        b = (r // cfg.box_rows) * (cfg.cols // cfg.box_cols) + c // cfg.box_cols
-        rel = ((r[:, None] == r[None]).long() + 2 * (c[:, None] == c[None]).long()
-               + 4 * (b[:, None] == b[None]).long())
-        n = 8
-    elif cfg.rel_bias == "grid":
-        k = cfg.grid_radius
-        dr = (r[:, None] - r[None]).clamp(-k, k) + k
-        dc = (c[:, None] - c[None]).clamp(-k, k) + k
-        rel, n = dr * (2 * k + 1) + dc, (2 * k + 1) ** 2
-    else:
-        rel, n = torch.zeros(n_pos, n_pos, dtype=torch.long), 1
+    rel, n = _cell_relation(cfg, cell[:, None], cell[None])
     if cfg.kind == "arm":   # prompt->prompt, prompt->answer, ... get their own biases
         rel = rel + n * (2 * seg[:, None] + seg[None])
         n *= 4
@@ -127,15 +154,19 @@ class PuzzleTransformer(nn.Module):
         self.seg = nn.Embedding(2, d) if cfg.kind == "arm" else None
         n_pos = 2 * cfg.cells if cfg.kind == "arm" else cfg.cells
         rel, n_rel = _relations(cfg, n_pos)
+        self.n_rel = n_rel // 4 if cfg.kind == "arm" else n_rel      # ids per segment pair
         self.register_buffer("rel", rel, persistent=False)
         self.rel_bias = nn.Parameter(torch.zeros(n_rel, cfg.n_heads))
         causal = torch.ones(n_pos, n_pos, dtype=torch.bool).tril() if cfg.kind == "arm" else None
         self.register_buffer("causal", causal, persistent=False)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(d)
-        self.head = nn.Linear(d, cfg.vocab_size)
-        allowed = torch.zeros(cfg.vocab_size, dtype=torch.bool)
-        allowed[list(cfg.out_tokens)] = True
+        self.picks = cfg.n_picks > 0
+        if self.picks:     # a pick's value embedding; its cell comes from the position embeddings
+            self.val = nn.Embedding(cfg.pick_values, d)
+        self.head = nn.Linear(d, cfg.n_picks if self.picks else cfg.vocab_size)
+        allowed = torch.zeros(cfg.n_picks if self.picks else cfg.vocab_size, dtype=torch.bool)
+        allowed[list(range(cfg.n_picks)) if self.picks else list(cfg.out_tokens)] = True
         self.register_buffer("blocked", ~allowed, persistent=False)
         self.apply(self._init)
 
@@ -147,16 +178,49 @@ class PuzzleTransformer(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def _pos(self, start: int, T: int, device) -> torch.Tensor:
-        cfg = self.cfg
         p = torch.arange(start, start + T, device=device)
-        cell = p % cfg.cells
+        return self._cell_emb(p % self.cfg.cells, p // self.cfg.cells)  # (T, d)
+
+    def _cell_emb(self, cell: torch.Tensor, seg: torch.Tensor | None) -> torch.Tensor:
+        cfg = self.cfg
         r, c = cell // cfg.cols, cell % cfg.cols
         e = self.row(r) + self.col(c)
         if self.box is not None:
             e = e + self.box((r // cfg.box_rows) * (cfg.cols // cfg.box_cols) + c // cfg.box_cols)
         if self.seg is not None:
-            e = e + self.seg(p // cfg.cells)
-        return e                                                        # (T, d)
+            e = e + self.seg(seg)
+        return e
+
+    # --- cell-naming ARMs (order solver / path): positions carry the cells their tokens name
+    def _pick_cells(self, x: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(cell [B, T], segment [T]) of tokens x fed at positions start.. (picks: id // values)."""
+        L = self.cfg.cells
+        p = torch.arange(start, start + x.shape[1], device=x.device)
+        seg = (p >= L).long()
+        cell = torch.where(seg.bool(), x.clamp_min(0) // self.cfg.pick_values, p % L)
+        return cell, seg
+
+    def _pick_embed(self, x: torch.Tensor, cell: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
+        v = self.val(x.clamp_min(0) % self.cfg.pick_values)
+        t = self.tok(torch.where(seg.bool(), 0, x).clamp(0, self.cfg.vocab_size - 1))
+        return torch.where(seg.bool()[:, None], v, t) + self._cell_emb(cell, seg.expand_as(cell))
+
+    def _pick_bias(self, cq, sq, ck, sk, q0: int) -> torch.Tensor:
+        """Bias (B, h, T, S) from the cells of queries (cq [B, T], sq [T]) and keys (ck [B, S], sk [S])."""
+        rel, n = _cell_relation(self.cfg, cq[:, :, None], ck[:, None, :])
+        rel = rel + n * (2 * sq[:, None] + sk[None])
+        b = self.rel_bias[rel].permute(0, 3, 1, 2)
+        S = ck.shape[1]
+        T = cq.shape[1]
+        return b.masked_fill(~self.causal[q0:q0 + T, :S], float("-inf"))
+
+    def _pick_forward(self, x: torch.Tensor) -> torch.Tensor:
+        cell, seg = self._pick_cells(x, 0)
+        h = self._pick_embed(x, cell, seg)
+        bias = self._pick_bias(cell, seg, cell, seg, 0)
+        for blk in self.blocks:
+            h = blk(h, bias)
+        return self._head(h)
 
     def _bias(self, q0: int, T: int, S: int) -> torch.Tensor:
         """Additive attention bias (1, h, T, S) for queries q0..q0+T-1 over keys 0..S-1."""
@@ -182,6 +246,8 @@ class PuzzleTransformer(nn.Module):
             # The structure half is given and never masked: echo it with certainty.
             given = torch.full_like(out, float("-inf")).scatter_(2, struct.unsqueeze(2), 0.0)
             return torch.cat([given, out], 1)                          # (B, 2L, V)
+        if self.picks:
+            return self._pick_forward(x)
         T = x.shape[1]
         h = self.tok(x) + self._pos(0, T, x.device)
         bias = self._bias(0, T, T)
@@ -196,14 +262,24 @@ class PuzzleTransformer(nn.Module):
         fed position [B, V], cache).
         """
         if cache is None:
-            cache = [[None, None] for _ in self.blocks] + [0]
-        start = cache[-1]
+            cache = {"kv": [[None, None] for _ in self.blocks], "pos": 0, "cells": None, "segs": None}
+        start = cache["pos"]
         T = x.shape[1]
-        h = self.tok(x) + self._pos(start, T, x.device)
-        bias = self._bias(start, T, start + T)
-        for blk, kv in zip(self.blocks, cache[:-1]):
+        if self.picks:
+            cell, seg = self._pick_cells(x, start)
+            h = self._pick_embed(x, cell, seg)
+            if cache["cells"] is not None:
+                cache["cells"] = torch.cat([cache["cells"], cell], 1)
+                cache["segs"] = torch.cat([cache["segs"], seg])
+            else:
+                cache["cells"], cache["segs"] = cell, seg
+            bias = self._pick_bias(cell, seg, cache["cells"], cache["segs"], start)
+        else:
+            h = self.tok(x) + self._pos(start, T, x.device)
+            bias = self._bias(start, T, start + T)
+        for blk, kv in zip(self.blocks, cache["kv"]):
             h = blk(h, bias, kv)
-        cache[-1] = start + T
+        cache["pos"] = start + T
         return self._head(h[:, -1]), cache
 
 

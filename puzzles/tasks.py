@@ -56,6 +56,49 @@ class SudokuTask:
         q = np.asarray(questions)
         return sd.encode(q, self.box), np.where(q > 0, q.astype(np.int64) - 1, -1)
 
+    ORDERS = ("raster", "solver")
+
+    def arm_picks(self, questions) -> tuple[np.ndarray, np.ndarray, None]:
+        """Inputs of the solver-order ARM: (prompt [N, L], filled cells [N, L], no stop cell).
+        A row ends when every cell is filled, so NFE = the number of blanks."""
+        q = np.asarray(questions)
+        return sd.encode(q, self.box), q > 0, None
+
+    def pick_answers(self, picks: np.ndarray, questions) -> np.ndarray:
+        """Grids from (cell, value) pick ids [N, K] (-1: none) written into the questions."""
+        g = np.array(questions, dtype=np.int8)
+        rows, ks = np.nonzero(picks >= 0)
+        p = picks[rows, ks]
+        g[rows, p // self.n] = p % self.n + 1
+        return g
+
+    def pick_batch(self, pool: dict, rng: np.random.Generator, size: int) -> Batch:
+        """Solver-order ARM batch: puzzles, solutions and their orders under one random
+        symmetry per row; answers are pair ids, padded with -1 to the longest row."""
+        idx = rng.integers(len(pool["questions"]), size=size)
+        qs, ans, picks = [], [], []
+        for i in idx:
+            perm, dmap = sd.random_symmetry(rng, self.box)
+            qs.append(dmap[pool["questions"][i][perm]])
+            ans.append(dmap[pool["answers"][i][perm]])
+            order = pool["orders"][i]
+            picks.append(sd.to_pairs(sd.map_order(order[order[:, 0] >= 0], perm, dmap), self.n))
+        K = max(len(p) for p in picks)
+        answer = np.full((size, K), -1, dtype=np.int64)
+        for r, p in enumerate(picks):
+            answer[r, :len(p)] = p
+        q = np.stack(qs)
+        return Batch(sd.encode(np.stack(ans), self.box), q == 0, sd.encode(q, self.box), answer)
+
+    def pool_orders(self, pool: dict) -> np.ndarray:
+        """The solver order of every pool puzzle: [N, L, 2] (cell, value), -1 padded."""
+        L = self.n * self.n
+        out = np.full((len(pool["questions"]), L, 2), -1, dtype=np.int64)
+        for i, (q, a) in enumerate(zip(pool["questions"], pool["answers"])):
+            o = sd.solver_order(q, a, self.box)
+            out[i, :len(o)] = o
+        return out
+
     def decode(self, tokens: np.ndarray, questions: np.ndarray) -> np.ndarray:
         return sd.decode(tokens, self.box)
 
@@ -137,6 +180,34 @@ class MazeTask:
         L = self.rows * self.cols
         state = t[:, L:]
         return t[:, :L], np.where(state == mz.ON, mz.ON, -1)
+
+    ORDERS = ("raster", "path")
+
+    def arm_picks(self, questions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Inputs of the path-order ARM: (prompt = structure half [N, L], filled = S [N, L],
+        stop = G's cell [N]). A row ends when it names G: NFE = path cells after S."""
+        L = self.rows * self.cols
+        struct = self.encode(questions)[:, :L]
+        return struct, struct // 16 == 1, np.argmax(struct // 16 == 2, axis=1)
+
+    def pick_answers(self, picks: np.ndarray, questions) -> list[np.ndarray]:
+        """Answer grids from path-cell picks [N, K] (-1: none): S, G and the picks marked."""
+        L = self.rows * self.cols
+        struct = self.encode(questions)[:, :L]
+        state = np.where(struct >= 16, mz.ON, mz.OFF)
+        rows, ks = np.nonzero(picks >= 0)
+        state[rows, picks[rows, ks]] = mz.ON
+        return self.decode(state, questions)
+
+    def pick_batch(self, pool: dict, rng: np.random.Generator, size: int) -> Batch:
+        """Path-order ARM batch: pool mazes under a random symmetry; answers are the path
+        cells from S (excluded) to G, padded with -1."""
+        b = self.batch(pool, rng, size)
+        paths = [mz.path_cells(t, self.rows, self.cols) for t in b.tokens]
+        answer = np.full((size, max(len(p) for p in paths)), -1, dtype=np.int64)
+        for r, p in enumerate(paths):
+            answer[r, :len(p)] = p
+        return Batch(b.tokens, b.maskable, b.prompt, answer)
 
     def decode(self, tokens: np.ndarray, questions) -> list[np.ndarray]:
         L = self.rows * self.cols

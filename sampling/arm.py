@@ -45,3 +45,46 @@ def ar_decode(step_fn: StepFn, prompt: torch.Tensor, *, n_tokens: int,
                                  "tokens_per_step": [[1] * n_tokens for _ in range(B)],
                                  "model_seconds": model_s, "total_seconds": total,
                                  "overhead_seconds": total - model_s}
+
+
+@torch.no_grad()
+def pick_decode(step_fn: StepFn, prompt: torch.Tensor, *, filled: torch.Tensor, n_values: int,
+                stop: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+    """Greedy decoding for ARMs whose tokens *name a cell* (id = cell * n_values + value).
+
+    ``filled`` [B, C] marks cells already decided; a token naming a filled cell gets no
+    probability, so no cell is emitted twice and no given is overwritten. That is the
+    output's structure, not a rule of any puzzle. A row ends when no cell is left, or
+    when it names its ``stop`` cell [B] (a maze's G). NFE counts the calls that emitted a
+    token for that row, the prompt's prefill included: one call per emitted token.
+    Returns (tokens [B, K], -1 after a row ended; stats).
+    """
+    B, C = filled.shape
+    filled = filled.clone()
+    active = (~filled).any(1)
+    nfe = torch.zeros(B, dtype=torch.long)
+    rows = torch.arange(B, device=filled.device)
+    out, inp, cache = [], prompt, None
+    t_start, model_s = time.perf_counter(), 0.0
+    while active.any():
+        t0 = time.perf_counter()
+        logits, cache = step_fn(inp, cache)
+        if logits.is_cuda:
+            torch.cuda.synchronize()
+        model_s += time.perf_counter() - t0
+        logits = logits.float().view(B, C, n_values).masked_fill(filled[:, :, None], float("-inf"))
+        tok = logits.view(B, -1).argmax(-1)
+        cell = tok // n_values
+        nfe += active.cpu().long()
+        tok = torch.where(active, tok, -1)
+        out.append(tok)
+        filled[rows[active], cell[active]] = True
+        done = ~(~filled).any(1)
+        if stop is not None:
+            done |= cell == stop
+        active &= ~done
+        inp = tok.clamp_min(0)[:, None]
+    total = time.perf_counter() - t_start
+    toks = torch.stack(out, 1) if out else torch.zeros(B, 0, dtype=torch.long, device=prompt.device)
+    return toks, {"nfe": nfe, "tokens_per_step": [[1] * int(k) for k in nfe],
+                  "model_seconds": model_s, "total_seconds": total, "overhead_seconds": total - model_s}

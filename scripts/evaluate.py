@@ -13,6 +13,18 @@ rate against mean NFE (log x, one curve per sampler, the ARM as a point, the mea
 singles / dead-end depth as a vertical line). Prints the table; --json adds one JSON
 object as the last line. A point's keys may include the repair/search options
 (repair, search, search_budget, stall_entropy, branch_k, rules) of ``solvers.sudoku``.
+
+The MDM against the ARMs (the comparison table: model, decoding, solve rate with its 95%
+interval, NFE, NFE / depth, parameters, training examples)::
+
+    python -m scripts.evaluate --task sudoku --compare
+    python -m scripts.evaluate --task maze --compare --arm-checkpoint runs/a.pt runs/b.pt
+
+``--compare`` decodes the MDM with top-1 and EB (``--gamma``, default 0.01, the value chosen
+on validation puzzles) and every ARM checkpoint in its own order (default: each shipped
+ARM of the task: raster, and solver / path order). An ARM's NFE counts its forward calls:
+raster = every cell (givens are copied and cost their call), solver = the blanks,
+path = the path cells after S.
 """
 from __future__ import annotations
 
@@ -52,6 +64,26 @@ def parse_point(spec: str) -> tuple[str, dict, dict | None]:
     return name, OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
 
 
+ARM_NAMES = {"sudoku": ("sudoku-arm.pt", "sudoku-arm-solver.pt"), "maze": ("maze-arm.pt", "maze-arm-path.pt")}
+ORDER_LABEL = {"raster": "raster (givens copied)", "solver": "solver order", "path": "path order"}
+
+
+def default_arms(task: str) -> list[str]:
+    """The shipped ARM checkpoints of a task that exist."""
+    from models.checkpoint import pretrained
+    return [str(p) for p in (pretrained(n) for n in ARM_NAMES[task]) if p.is_file()]
+
+
+def model_facts(model, ck: dict) -> dict:
+    """Parameters and training examples (steps x batch) from a checkpoint's metadata."""
+    from models.transformer import param_count
+    meta = ck.get("meta", {})
+    tc = meta.get("train_config", {})
+    examples = int(meta.get("step", 0)) * int(tc.get("batch_size", 0)) * int(meta.get("world", 1))
+    return {"params": param_count(model), "train_examples": examples or None,
+            "train_minutes": round(meta["wall_seconds"] / 60, 1) if meta.get("wall_seconds") else None}
+
+
 def label(name: str, opts: dict, guided: dict | None = None) -> str:
     key = {"eb": "gamma", "topk": "k", "threshold": "tau", "random": "steps"}.get(name)
     out = name if key is None else f"{name} {key}={opts[key]}"
@@ -77,9 +109,8 @@ def plot(rows: list[dict], depth: float | None, path: str, task: str) -> bool:
         pts = sorted((r["nfe_mean"], 100 * r["solve_rate"]) for r in rows if r["sampler"] == name)
         if pts:
             ax.plot(*zip(*pts), style, label=name)
-    for r in rows:
-        if r["sampler"] == "ar":
-            ax.plot(r["nfe_mean"], 100 * r["solve_rate"], "k*", markersize=14, label="ARM (same size)")
+    for r, marker in zip((r for r in rows if r["sampler"] == "ar"), ("k*", "rP", "bX", "gD")):
+        ax.plot(r["nfe_mean"], 100 * r["solve_rate"], marker, markersize=12, label=f"{r['label']} (same size)")
     if depth:
         ax.axvline(depth, color="gray", ls=":", label=f"mean {'singles' if task == 'sudoku' else 'dead-end'} depth")
     ax.set_xscale("log")
@@ -98,9 +129,14 @@ def main(argv=None) -> int:
     ap.add_argument("--task", choices=["sudoku", "maze"], default="sudoku", help="default sudoku")
     ap.add_argument("--input", help="test set (default datasets/TASK/test.csv)")
     ap.add_argument("--checkpoint", help="MDM checkpoint (default: the shipped one)")
-    ap.add_argument("--arm-checkpoint", help="ARM checkpoint (default: the shipped one)")
-    ap.add_argument("--points", nargs="+", default=DEFAULT_POINTS,
+    ap.add_argument("--arm-checkpoint", nargs="+", metavar="PT",
+                    help="ARM checkpoints, each decoded in its own order at the 'ar' point "
+                         "(default: every shipped ARM of the task)")
+    ap.add_argument("--points", nargs="+", default=None,
                     help="sampler points as NAME:KEY=VAL,... or 'ar' (default: the full sweep)")
+    ap.add_argument("--compare", action="store_true",
+                    help="the MDM-against-ARM table: points topk:k=1, eb:gamma=GAMMA and ar")
+    ap.add_argument("--gamma", type=float, default=0.01, help="EB gamma of --compare (default 0.01)")
     ap.add_argument("--limit", type=int, help="only the first N puzzles")
     ap.add_argument("--batch-size", type=int, default=500, help="puzzles decoded together (default 500)")
     ap.add_argument("--seed", type=int, default=0, help="seed of random positions / drawn values")
@@ -114,8 +150,11 @@ def main(argv=None) -> int:
     csv_path = a.csv or f"eval-{a.task}.csv"
     png = a.plot or f"eval-{a.task}.png"
     try:
+        if a.compare and a.points:
+            raise UsageError("--compare chooses its own points; drop --points")
+        specs = a.points or (["topk:k=1", f"eb:gamma={a.gamma}", "ar"] if a.compare else DEFAULT_POINTS)
         try:
-            points = [parse_point(p) for p in a.points]
+            points = [parse_point(p) for p in specs]
         except ValueError as e:
             raise UsageError(f"--points: {str(e).splitlines()[0]}") from None
         for flag, v, lo in (("--limit", a.limit, 1), ("--batch-size", a.batch_size, 1), ("--seed", a.seed, 0)):
@@ -125,10 +164,16 @@ def main(argv=None) -> int:
         check_output(png, "--plot")
         device, precision = apply_runtime_flags(a)
         questions, _ = read_questions(task, a.input or str(dataset(a.task)))
-        models = {}
-        for kind in {"arm" if n == "ar" else "mdm" for n, _, _ in points}:
-            path = (a.arm_checkpoint if kind == "arm" else a.checkpoint) or default_checkpoint(a.task, "ar" if kind == "arm" else "eb")
-            models[kind] = load_model(path, task=a.task, kind=kind, vocab=task.vocab(), device=device)[0]
+        models = {}       # name -> (model, facts)
+        if any(n != "ar" for n, _, _ in points):
+            m, ck = load_model(a.checkpoint or default_checkpoint(a.task, "eb"), task=a.task, kind="mdm",
+                               vocab=task.vocab(), device=device)
+            models["mdm"] = (m, model_facts(m, ck))
+        if any(n == "ar" for n, _, _ in points):
+            arms = a.arm_checkpoint or default_arms(a.task) or [str(default_checkpoint(a.task, "ar"))]
+            for path in arms:
+                m, ck = load_model(path, task=a.task, kind="arm", vocab=task.vocab(), device=device)
+                models[path] = (m, model_facts(m, ck))
     except (UsageError, RuntimeChoiceError, ParseError, CheckpointError) as e:
         return fail(str(e))
     if a.limit:
@@ -136,13 +181,16 @@ def main(argv=None) -> int:
     status = puzzle_status(task, questions)
     depths = [task.depth(q) for q in questions]
     rows = []
-    for name, opts, guided in points:
-        model = models["arm" if name == "ar" else "mdm"]
+    runs = [(n, o, g, k) for n, o, g in points for k in ([k for k in models if k != "mdm"] if n == "ar" else ["mdm"])]
+    for name, opts, guided, key in runs:
+        model, facts = models[key]
         answers, st = decode(model, task, questions, sampler=name, options=opts, batch_size=a.batch_size,
                              device=device, seed=a.seed, progress=not a.quiet, guided=guided,
                              precision=precision)
         s = summarize(task, questions, answers, st, status, depths)
-        rows.append({"sampler": name + ("+guided" if guided else ""), "label": label(name, opts, guided),
+        rows.append({"sampler": name + ("+guided" if guided else ""),
+                     "model": "ARM" if name == "ar" else "MDM", **facts,
+                     "label": (f"ARM {ORDER_LABEL[model.cfg.order]}" if name == "ar" else label(name, opts, guided)),
                      "options": json.dumps(dict(opts, **(guided or {}))),
                      "n": s["n"], "solved": s["solved"], "solve_rate": s["solve_rate"],
                      "ci_lo": s["ci95"][0], "ci_hi": s["ci95"][1], "nfe_mean": s["nfe_mean"],
@@ -154,7 +202,7 @@ def main(argv=None) -> int:
         print(f"{rows[-1]['label']:<22} solved {100 * s['solve_rate']:5.1f}%  NFE {s['nfe_mean']:6.2f}",
               file=sys.stderr)
     depth = next((r["depth_mean"] for r in rows if r["depth_mean"]), None)
-    cols = ["label", "n", "solve_rate", "ci_lo", "ci_hi", "nfe_mean", "nfe_median", "nfe_per_depth",
+    cols = ["model", "label", "params", "train_examples", "n", "solve_rate", "ci_lo", "ci_hi", "nfe_mean", "nfe_median", "nfe_per_depth",
             "tokens_per_nfe", "rate_depth_defined", "rate_depth_undefined", "puzzles_per_s", "options"]
 
     def fmt(v):
@@ -163,15 +211,17 @@ def main(argv=None) -> int:
     plotted = plot(rows, depth, png, a.task)
     dname = "singles" if a.task == "sudoku" else "dead-end"
     print(f"{a.task}: {rows[0]['n']} puzzles, mean {dname} depth {depth:.2f}" if depth else a.task)
-    print(f"| sampler | solved | 95% CI | mean NFE | NFE / depth | tokens/NFE | solved ({dname}-solvable) | solved (rest) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"| model | decoding | solved | 95% CI | mean NFE | NFE / depth | tokens/NFE | params | "
+          f"training examples | solved ({dname}-solvable) | solved (rest) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         def pct(v):
             return "n/a" if v is None else f"{100 * v:.1f}%"
         ratio = "n/a" if r["nfe_per_depth"] is None else f"{r['nfe_per_depth']:.2f}"
-        print(f"| {r['label']} | {pct(r['solve_rate'])} | {100 * r['ci_lo']:.1f}-{100 * r['ci_hi']:.1f} | "
-              f"{r['nfe_mean']:.2f} | {ratio} | "
-              f"{r['tokens_per_nfe']:.2f} | {pct(r['rate_depth_defined'])} | {pct(r['rate_depth_undefined'])} |")
+        ex = "n/a" if not r["train_examples"] else f"{r['train_examples'] / 1e3:.0f}k"
+        print(f"| {r['model']} | {r['label']} | {pct(r['solve_rate'])} | {100 * r['ci_lo']:.1f}-{100 * r['ci_hi']:.1f} | "
+              f"{r['nfe_mean']:.2f} | {ratio} | {r['tokens_per_nfe']:.2f} | {r['params'] / 1e6:.2f}M | {ex} | "
+              f"{pct(r['rate_depth_defined'])} | {pct(r['rate_depth_undefined'])} |")
     print(f"wrote {csv_path}" + (f" and {png}" if plotted else ""))
     if a.json:
         print(json.dumps({"task": a.task, "depth_mean": depth, "rows": rows}))

@@ -43,23 +43,23 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
 
 def build_model(cfg: TrainConfig, task) -> PuzzleTransformer:
     mc = ModelConfig(kind=cfg.model, d_model=cfg.d_model, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
-                     **task.model_fields(cfg.model))
+                     order=cfg.order, **task.model_fields(cfg.model))
     return PuzzleTransformer(mc)
 
 
 @torch.no_grad()
 def evaluate(model, task, questions, device, precision: str = "fp32") -> dict:
     """Decode held-out puzzles (MDM: top-1 confidence; ARM: greedy) and verify."""
-    from sampling import ar_decode, run_sampler
+    from sampling import run_sampler
+    from solvers.decode import arm_decode
     model.eval()
     with autocast(device, precision):
         if model.cfg.kind == "mdm":
             x = torch.from_numpy(task.encode(questions)).to(device)
             out, st = run_sampler("topk", model, x, mask_id=task.mask_id, options={"k": 1})
+            answers = task.decode(out.cpu().numpy(), questions)
         else:
-            prompt, forced = (torch.from_numpy(a).to(device) for a in task.arm_prompt(questions))
-            out, st = ar_decode(model.step, prompt, n_tokens=model.cfg.cells, forced=forced)
-    answers = task.decode(out.cpu().numpy(), questions)
+            answers, st = arm_decode(model, task, questions, device)
     solved, _ = task.verify(questions, answers)
     model.train()
     return {"solve_rate": float(np.mean(solved)), "nfe_mean": float(st["nfe"].float().mean())}
@@ -143,7 +143,7 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         evalset = None
     meta_base = {"params": param_count(model), "train_config": cfg.model_dump(mode="json"),
                  "data": cfg.data or f"on-the-fly pool of {cfg.pool_size} (seed {cfg.pool_seed}) + symmetries",
-                 "pool_dropped": pool.get("dropped", 0), "precision": precision, "threads": torch.get_num_threads()}
+                 "pool_dropped": pool.get("dropped", 0), "world": world, "precision": precision, "threads": torch.get_num_threads()}
 
     last_saved = step
 
@@ -165,7 +165,7 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         t0 = time.time()
         rng = np.random.default_rng([cfg.seed, rank, step])
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        b = draw_batch(task, pool, rng, cfg.batch_size)
+        b = draw_batch(task, pool, rng, cfg.batch_size, cfg.order)
         for g in opt.param_groups:
             g["lr"] = lr_at(cfg, step)
         with autocast(device, precision):

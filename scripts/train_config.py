@@ -61,6 +61,14 @@ class TrainConfig(BaseModel):
     def _heads_divide_width(self):
         if self.d_model % self.n_heads:
             raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
+        if self.order != "raster":
+            need = {"solver": "sudoku", "path": "maze"}[self.order]
+            if self.model != "arm" or self.task != need:
+                raise ValueError(f"order {self.order!r} is for the {need} ARM (got {self.task} {self.model})")
+            if self.data:
+                raise ValueError(f"order {self.order!r} trains on the generated pool, not --data")
+            if self.order == "solver" and self.sudoku_pool != "puzzles":
+                raise ValueError("order 'solver' needs sudoku_pool 'puzzles' (puzzles with a unique solution)")
         return self
 
 

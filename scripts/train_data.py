@@ -37,6 +37,8 @@ def make_pool(task, cfg, held_out: set[bytes] = frozenset()) -> dict:
           f"or the validation set holds", file=sys.stderr)
     out = {k: v[keep] for k, v in pool.items()}
     out["dropped"] = int((~keep).sum())
+    if cfg.order == "solver":
+        out["orders"] = task.pool_orders(out)
     return out
 
 
@@ -70,7 +72,9 @@ def eval_keys(task, evalset) -> set[bytes]:
     return {_item_key(task, sd.solve(q, task.box)) for q in evalset}
 
 
-def draw_batch(task, pool, rng, size):
+def draw_batch(task, pool, rng, size, order: str = "raster"):
+    if order != "raster":
+        return task.pick_batch(pool, rng, size)
     if "questions" in pool:     # Sudoku file data: augment question and answer alike
         from puzzles import sudoku as sd
         from puzzles.tasks import Batch

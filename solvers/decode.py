@@ -14,7 +14,7 @@ import torch
 
 from models.checkpoint import pretrained
 from models.runtime import autocast
-from sampling import OPTIONS, ar_decode, run_sampler
+from sampling import OPTIONS, ar_decode, pick_decode, run_sampler
 from sampling.rules import make_select
 from sampling.search import SearchOptions, guided_decode
 
@@ -65,9 +65,8 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
                       disable=not progress, unit="batch"):
             qs = questions[s:s + batch_size]
             if sampler == "ar":
-                prompt, forced = (torch.from_numpy(a).to(device) for a in task.arm_prompt(qs))
-                out, st = ar_decode(model.step, prompt, n_tokens=model.cfg.cells, forced=forced,
-                                    temperature=options.get("temperature", 0.0), generator=gen)
+                ans, st = arm_decode(model, task, qs, device, temperature=options.get("temperature", 0.0),
+                                     generator=gen)
             elif guided:
                 x = torch.from_numpy(task.encode(qs)).to(device)
                 so = SearchOptions(**guided).model_dump()
@@ -81,7 +80,7 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
             else:
                 x = torch.from_numpy(task.encode(qs)).to(device)
                 out, st = run_sampler(sampler, model_fn, x, mask_id=task.mask_id, options=options, generator=gen)
-            answers.extend(task.decode(out.cpu().numpy(), qs))
+            answers.extend(ans if sampler == "ar" else task.decode(out.cpu().numpy(), qs))
             nfe[s:s + len(qs)] = st["nfe"].numpy()
             tokens_per_step.extend(st["tokens_per_step"])
             model_s += st["model_seconds"]
@@ -94,6 +93,27 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
     if guided:
         out.update({k: np.array(v) for k, v in extra.items()})
     return answers, out
+
+
+def arm_decode(model, task, questions, device: str, *, temperature: float = 0.0,
+               generator: torch.Generator | None = None) -> tuple[list, dict]:
+    """ARM answers in the task's form, decoded in the checkpoint's own order.
+
+    raster: one call per cell, givens copied (they cost their call: NFE = cells).
+    solver / path: each call names a cell (and value); filled cells are masked, so
+    NFE = blanks (Sudoku) or path cells after S (mazes). Greedy only."""
+    if model.cfg.order == "raster":
+        prompt, forced = (torch.from_numpy(a).to(device) for a in task.arm_prompt(questions))
+        out, st = ar_decode(model.step, prompt, n_tokens=model.cfg.cells, forced=forced,
+                            temperature=temperature, generator=generator)
+        return list(task.decode(out.cpu().numpy(), questions)), st
+    if temperature:
+        raise ValueError(f"--temperature: the {model.cfg.order}-order ARM decodes greedily only")
+    prompt, filled, stop = task.arm_picks(questions)
+    out, st = pick_decode(model.step, torch.from_numpy(prompt).to(device),
+                          filled=torch.from_numpy(filled).to(device), n_values=model.cfg.pick_values,
+                          stop=None if stop is None else torch.from_numpy(stop).to(device))
+    return list(task.pick_answers(out.cpu().numpy(), questions)), st
 
 
 def torch_rules(task, name: str):

@@ -29,6 +29,12 @@ def ckpts(tmp_path_factory):
             p = d / f"{task.name}-{kind}.pt"
             save_model(p, m, vocab=task.vocab())
             out[(task.name, kind)] = str(p)
+        order = "solver" if task.name == "sudoku" else "path"
+        m = PuzzleTransformer(ModelConfig(kind="arm", d_model=16, n_layers=1, n_heads=2, order=order,
+                                          **task.model_fields("arm")))
+        p = d / f"{task.name}-arm-{order}.pt"
+        save_model(p, m, vocab=task.vocab(), meta={"step": 10, "train_config": {"batch_size": 4}})
+        out[(task.name, order)] = str(p)
     return out
 
 
@@ -143,5 +149,26 @@ def test_evaluate_writes_csv_and_table(ckpts, files, tmp_path, capsys):
                         "--csv", str(tmp_path / "e.csv"), "--plot", str(tmp_path / "e.png"), "--json", "--quiet"])
     assert rc == 0
     j = last_json(capsys)
-    assert [r["label"] for r in j["rows"]] == ["eb gamma=0.1", "topk k=1", "ar"]
+    assert [r["label"] for r in j["rows"]] == ["eb gamma=0.1", "topk k=1", "ARM raster (givens copied)"]
     assert len((tmp_path / "e.csv").read_text().splitlines()) == 4
+
+
+@pytest.mark.parametrize("task,order", [("sudoku", "solver"), ("maze", "path")])
+def test_evaluate_compare_puts_each_arm_in_its_order_beside_the_mdm(ckpts, files, tmp_path, capsys, task, order):
+    data = files / ("s.csv" if task == "sudoku" else "m.csv")
+    rc = evaluate.main(["--task", task, "--input", str(data), "--checkpoint", ckpts[(task, "mdm")], "--compare",
+                        "--arm-checkpoint", ckpts[(task, "arm")], ckpts[(task, order)],
+                        "--csv", str(tmp_path / "e.csv"), "--plot", str(tmp_path / "e.png"), "--json", "--quiet"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    j = json.loads(out.strip().splitlines()[-1])
+    assert [(r["model"], r["label"]) for r in j["rows"]] == [
+        ("MDM", "topk k=1"), ("MDM", "eb gamma=0.01"), ("ARM", "ARM raster (givens copied)"),
+        ("ARM", f"ARM {order} order")]
+    arm = j["rows"][3]
+    assert arm["train_examples"] == 40 and arm["params"] > 0
+    if task == "sudoku":         # solver order: one call per blank; raster: one per cell
+        q, _, _ = sd.read_file(str(data))
+        assert arm["nfe_mean"] == pytest.approx(float((q == 0).sum(1).mean()))
+        assert j["rows"][2]["nfe_mean"] == 81
+    assert "| ARM | ARM " in out and "training examples" in out

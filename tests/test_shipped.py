@@ -62,4 +62,21 @@ def test_shipped_maze_sets_are_disjoint_and_pools_drop_their_items(monkeypatch, 
     planted = np.concatenate([real["tokens"], mz.encode(mixed_qs[7], mz.solve(mixed_qs[7]))[None]])
     monkeypatch.setattr(task, "make_pool", lambda size, seed, kind="wilson": {"tokens": planted})
     pool = make_pool(task, TrainConfig(task="maze", maze_pool="mixed", pool_size=4))
-    assert len(pool["tokens"]) == 3 and "dropped 1 items" in capsys.readouterr().err
+    assert len(pool["tokens"]) == 3 and "dropped 1 that" in capsys.readouterr().err
+
+
+def test_sudoku_puzzle_pool_drops_validation_and_test_items(monkeypatch, capsys):
+    from puzzles import sudoku as sd
+    from puzzles.tasks import SudokuTask
+    from scripts.train_config import TrainConfig
+    from scripts.train_data import eval_keys, make_pool
+    task = SudokuTask()
+    cfg = TrainConfig(task="sudoku", model="arm", order="solver", sudoku_pool="puzzles", pool_size=5)
+    real = task.make_pool(5, 1000, kind="puzzles")
+    tq, ta, _ = sd.read_file(str(dataset("sudoku", "test.csv")))
+    planted = {"questions": np.concatenate([real["questions"], tq[:1]]),
+               "answers": np.concatenate([real["answers"], ta[:1]])}
+    monkeypatch.setattr(task, "make_pool", lambda size, seed, kind="grids": planted)
+    pool = make_pool(task, cfg, eval_keys(task, real["questions"][:2]))   # two pool puzzles held out
+    assert len(pool["questions"]) == 3 and pool["dropped"] == 3 and "dropped 3 that" in capsys.readouterr().err
+    assert len(pool["orders"]) == 3

@@ -75,3 +75,29 @@ def conflicts(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
     branch = (on & ~end & (n_on > 2)) | (end & (n_on > 1))
     stuck = (on & ~end & (n_live < 2)) | (end & (n_live < 1))
     return (branch | stuck).any((1, 2))
+
+
+_STEPS = ((0, -1, 0), (1, 0, 1), (2, 1, 0), (3, 0, -1))   # passage bit k: N, E, S, W as (k, dr, dc)
+
+
+def path_cells(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """The ON cells of a solved token row [2*r*c] in walking order from S (excluded) to G
+    (included): the maze ARM's ``path`` order. The path must be simple and shortest, so
+    from each cell exactly one unvisited ON neighbour is reachable through a passage."""
+    t = np.asarray(tokens)
+    L = rows * cols
+    struct, on = t[:L], t[L:] == ON
+    cur = int(np.nonzero(struct // 16 == 1)[0][0])
+    goal = int(np.nonzero(struct // 16 == 2)[0][0])
+    seen, out = {cur}, []
+    while cur != goal:
+        r, c = divmod(cur, cols)
+        nxt = [(r + dr) * cols + c + dc for k, dr, dc in _STEPS
+               if (struct[cur] >> k) & 1 and 0 <= r + dr < rows and 0 <= c + dc < cols
+               and on[(r + dr) * cols + c + dc] and (r + dr) * cols + c + dc not in seen]
+        if len(nxt) != 1:
+            raise ValueError(f"not a simple S-G path: {len(nxt)} ways on from cell {cur}")
+        cur = nxt[0]
+        seen.add(cur)
+        out.append(cur)
+    return np.array(out, dtype=np.int64)

@@ -1,0 +1,57 @@
+"""The order in which the propagation solver fills a puzzle's blanks: the ARM's `solver` order.
+
+Singles round by round, as ``singles_depth`` counts them: each round takes every naked and
+hidden single of the grid as it stood at the round's start, in increasing cell index.
+When a round finds none, the solver guesses: the blank with the fewest candidates
+(lowest index on ties) gets its value from the solution, the solver's correct branch.
+Each fill is one ARM token naming (cell, value): ``pair = cell * n + value - 1``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from puzzles.sudoku.grid import DEFAULT_BOX, Box
+from puzzles.sudoku.rules import _units, candidates
+
+
+def round_singles(grid: np.ndarray, box: Box = DEFAULT_BOX) -> dict[int, int]:
+    """Naked and hidden singles of one grid [n*n] (0 = blank): {cell: value}."""
+    g = np.asarray(grid, dtype=np.int64).reshape(-1)
+    cand = candidates(g[None], box)[0] & (g == 0)[:, None]           # (cells, n)
+    out = {int(c): int(cand[c].argmax()) + 1 for c in np.nonzero(cand.sum(1) == 1)[0]}
+    units = _units(box)
+    places = cand[units]                                               # (3n, n cells, n digits)
+    for u, d in zip(*np.nonzero(places.sum(1) == 1)):
+        c = int(units[u][places[u, :, d].argmax()])
+        out.setdefault(c, int(d) + 1)
+    return dict(sorted(out.items()))
+
+
+def solver_order(puzzle: np.ndarray, solution: np.ndarray, box: Box = DEFAULT_BOX) -> np.ndarray:
+    """The blanks of ``puzzle`` as (cell, value) rows [blanks, 2] in the solver's order."""
+    g = np.asarray(puzzle, dtype=np.int64).reshape(-1).copy()
+    sol = np.asarray(solution, dtype=np.int64).reshape(-1)
+    out: list[tuple[int, int]] = []
+    while (g == 0).any():
+        fills = round_singles(g, box)
+        if not fills:                                                  # singles stall: guess
+            cand = candidates(g[None], box)[0].sum(1)
+            c = int(np.argmin(np.where(g == 0, cand, cand.max() + 1)))
+            fills = {c: int(sol[c])}
+        for c in fills:
+            g[c] = sol[c]
+            out.append((c, int(sol[c])))
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
+def to_pairs(order: np.ndarray, n: int) -> np.ndarray:
+    """(cell, value) rows -> pair token ids."""
+    return order[:, 0] * n + order[:, 1] - 1
+
+
+def map_order(order: np.ndarray, perm: np.ndarray, dmap: np.ndarray) -> np.ndarray:
+    """The order of a puzzle after the symmetry ``dmap[grid[perm]]``: cells move to where
+    ``perm`` sends them, values are relabelled."""
+    inv = np.empty_like(perm)
+    inv[perm] = np.arange(len(perm))
+    return np.stack([inv[order[:, 0]], dmap[order[:, 1]].astype(np.int64)], 1)
