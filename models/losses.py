@@ -6,7 +6,8 @@ import torch.nn.functional as F
 
 
 def mdm_loss(model, x0: torch.Tensor, maskable: torch.Tensor, *, mask_id: int,
-             generator: torch.Generator | None = None, elbo_weight: bool = False) -> torch.Tensor:
+             generator: torch.Generator | None = None, elbo_weight: bool = False,
+             focal_gamma: float = 0.0, focal_alpha: float = 1.0) -> torch.Tensor:
     """Absorbing-state masked diffusion loss (Sahoo et al. 2024; Shi et al. 2024).
 
     x0 [B, S] clean tokens; maskable [B, S] marks the cells that are not givens. Each row
@@ -14,6 +15,12 @@ def mdm_loss(model, x0: torch.Tensor, maskable: torch.Tensor, *, mask_id: int,
     taken on the masked cells only, so givens are never masked nor predicted.
     ``elbo_weight`` multiplies each row by 1/t (the continuous-time ELBO, eq. 10 of MDLM);
     by default every masked cell weighs the same, which trained faster here.
+
+    ``focal_gamma > 0`` reweights each masked token toward the hard ones, as Ye et al.
+    (ICLR 2025, "Beyond Autoregression", their token-level reweighting) do: a token with
+    cross-entropy u weighs ``focal_alpha * (1 - exp(-u)) ** focal_gamma``, so tokens the
+    model already predicts (u -> 0) fade and uncertain ones keep their weight. The
+    weight is part of the loss (not detached), as in a focal loss.
     """
     B, S = x0.shape
     dev = x0.device
@@ -23,6 +30,8 @@ def mdm_loss(model, x0: torch.Tensor, maskable: torch.Tensor, *, mask_id: int,
     xt = torch.where(mask, torch.full_like(x0, mask_id), x0)
     logits = model(xt)                                              # (B, S, V)
     ce = F.cross_entropy(logits.transpose(1, 2), x0, reduction="none")  # (B, S)
+    if focal_gamma > 0:
+        ce = focal_alpha * (1 - torch.exp(-ce)).pow(focal_gamma) * ce
     ce = ce * mask
     if elbo_weight:
         n = maskable.sum(1).clamp_min(1)

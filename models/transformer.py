@@ -50,6 +50,8 @@ class ModelConfig(BaseModel):
     rel_bias: Literal["none", "sudoku", "grid"] = Field(
         "none", description="Per-head attention bias by cell relation: Sudoku units or grid offset.")
     grid_radius: int = Field(3, ge=1, description="Offsets beyond this radius share one bias (rel_bias='grid').")
+    loops: int = Field(1, ge=1, description="Apply the stack of blocks this many times with shared weights "
+                                             "(recurrent depth, as in TRM/HRM); 1 = a plain transformer.")
     order: Literal["raster", "solver", "path"] = Field(
         "raster", description="ARM answer order: raster (one token per cell) or cell-naming picks: "
                               "solver ((cell, value) pairs, Sudoku), path (path cells, mazes).")
@@ -218,7 +220,7 @@ class PuzzleTransformer(nn.Module):
         cell, seg = self._pick_cells(x, 0)
         h = self._pick_embed(x, cell, seg)
         bias = self._pick_bias(cell, seg, cell, seg, 0)
-        for blk in self.blocks:
+        for blk in self.stack():
             h = blk(h, bias)
         return self._head(h)
 
@@ -228,6 +230,10 @@ class PuzzleTransformer(nn.Module):
         if self.causal is not None:
             b = b.masked_fill(~self.causal[q0:q0 + T, :S], float("-inf"))
         return b.unsqueeze(0)
+
+    def stack(self) -> list:
+        """The blocks in the order they run: the stack ``loops`` times, weights shared."""
+        return list(self.blocks) * self.cfg.loops
 
     def _head(self, h: torch.Tensor) -> torch.Tensor:
         logits = self.head(self.ln_f(h)).float()
@@ -240,7 +246,7 @@ class PuzzleTransformer(nn.Module):
             struct, state = x[:, :L], x[:, L:]
             h = self.tok(struct) + self.tok(state) + self._pos(0, L, x.device)
             bias = self._bias(0, L, L)
-            for blk in self.blocks:
+            for blk in self.stack():
                 h = blk(h, bias)
             out = self._head(h)                                         # (B, L, V) for states
             # The structure half is given and never masked: echo it with certainty.
@@ -251,7 +257,7 @@ class PuzzleTransformer(nn.Module):
         T = x.shape[1]
         h = self.tok(x) + self._pos(0, T, x.device)
         bias = self._bias(0, T, T)
-        for blk in self.blocks:
+        for blk in self.stack():
             h = blk(h, bias)
         return self._head(h)
 
@@ -262,7 +268,7 @@ class PuzzleTransformer(nn.Module):
         fed position [B, V], cache).
         """
         if cache is None:
-            cache = {"kv": [[None, None] for _ in self.blocks], "pos": 0, "cells": None, "segs": None}
+            cache = {"kv": [[None, None] for _ in self.stack()], "pos": 0, "cells": None, "segs": None}
         start = cache["pos"]
         T = x.shape[1]
         if self.picks:
@@ -277,7 +283,7 @@ class PuzzleTransformer(nn.Module):
         else:
             h = self.tok(x) + self._pos(start, T, x.device)
             bias = self._bias(start, T, start + T)
-        for blk, kv in zip(self.blocks, cache["kv"]):
+        for blk, kv in zip(self.stack(), cache["kv"]):
             h = blk(h, bias, kv)
         cache["pos"] = start + T
         return self._head(h[:, -1]), cache

@@ -45,7 +45,7 @@ def train_flops(cfg: ModelConfig, batch: int) -> float:
     d, L = cfg.d_model, cfg.cells
     T = L if cfg.kind == "mdm" else 2 * L - 1
     per_tok_layer = 2 * (4 + 2 * cfg.mlp_ratio) * d * d + 4 * T * d
-    fwd = T * (cfg.n_layers * per_tok_layer + 2 * d * cfg.vocab_size)
+    fwd = T * (cfg.n_layers * cfg.loops * per_tok_layer + 2 * d * cfg.vocab_size)
     return 3.0 * fwd * batch
 
 

@@ -43,7 +43,7 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
 
 def build_model(cfg: TrainConfig, task) -> PuzzleTransformer:
     mc = ModelConfig(kind=cfg.model, d_model=cfg.d_model, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
-                     order=cfg.order, **task.model_fields(cfg.model))
+                     order=cfg.order, loops=cfg.loops, **task.model_fields(cfg.model))
     return PuzzleTransformer(mc)
 
 
@@ -172,7 +172,8 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
             if cfg.model == "mdm":
                 loss = mdm_loss(net, torch.from_numpy(b.tokens).to(device),
                                 torch.from_numpy(b.maskable).to(device), mask_id=task.mask_id,
-                                generator=gen, elbo_weight=cfg.elbo_weight)
+                                generator=gen, elbo_weight=cfg.elbo_weight,
+                                focal_gamma=cfg.focal_gamma, focal_alpha=cfg.focal_alpha)
             else:
                 loss = arm_loss(net, torch.from_numpy(b.prompt).to(device), torch.from_numpy(b.answer).to(device))
         if not torch.isfinite(loss):

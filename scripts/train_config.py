@@ -30,7 +30,12 @@ class TrainConfig(BaseModel):
     d_model: int = Field(128, gt=0, description="Transformer width.")
     n_layers: int = Field(6, gt=0, description="Transformer blocks.")
     n_heads: int = Field(4, gt=0, description="Attention heads.")
+    loops: int = Field(1, ge=1, description="Run the block stack this many times with shared weights "
+                                            "(same parameters, loops x the compute).")
     elbo_weight: bool = Field(False, description="MDM: weight each example by 1/t (ELBO) instead of uniformly.")
+    focal_gamma: float = Field(0.0, ge=0, description="MDM: Ye et al.'s token reweighting toward hard tokens, "
+                                                       "weight alpha*(1-exp(-CE))^gamma (0: off).")
+    focal_alpha: float = Field(1.0, gt=0, description="MDM: scale alpha of the token reweighting.")
     pool_size: int = Field(2000, ge=1, description="On-the-fly data: complete grids / mazes generated at start.")
     pool_seed: int = Field(1000, description="Seed of the training pool (test sets use other seeds).")
     maze_pool: Literal["wilson", "mixed"] = Field(

@@ -168,3 +168,54 @@ def test_train_from_a_dataset_file_and_bad_data(tmp_path, capsys):
     q.write_text(data.read_text().splitlines()[1].split(",")[0] + "\n")
     assert train_main(args + ["--data", str(q)]) == 2
     assert "needs answers" in capsys.readouterr().err
+
+
+def test_loops_share_weights_and_one_loop_is_the_plain_model():
+    task = SudokuTask()
+    torch.manual_seed(0)
+    plain = tiny("mdm", task)
+    looped = tiny("mdm", task, loops=3)
+    looped.load_state_dict(plain.state_dict())          # same parameters, same names
+    assert sum(p.numel() for p in looped.parameters()) == sum(p.numel() for p in plain.parameters())
+    x = torch.randint(0, 10, (2, 81))
+    with torch.no_grad():
+        h = plain.tok(x) + plain._pos(0, 81, x.device)
+        bias = plain._bias(0, 81, 81)
+        for _ in range(3):                               # the stack, three times, by hand
+            for blk in plain.blocks:
+                h = blk(h, bias)
+        assert torch.allclose(looped(x), plain._head(h), atol=1e-5)
+        assert not torch.allclose(looped(x), plain(x), atol=1e-3)
+    one = tiny("mdm", task, loops=1)
+    one.load_state_dict(plain.state_dict())
+    assert torch.equal(one(x), plain(x))
+
+
+def test_looped_arm_kv_cache_matches_full_forward():
+    torch.manual_seed(0)
+    m = tiny("arm", loops=2).eval()
+    x = torch.randint(0, 10, (2, 86))
+    with torch.no_grad():
+        full = m(x)
+        logits, cache = m.step(x[:, :81], None)
+        assert torch.allclose(logits, full[:, 80], atol=1e-4)
+        for k in range(81, 86):
+            logits, cache = m.step(x[:, k:k + 1], cache)
+            assert torch.allclose(logits, full[:, k], atol=1e-4)
+
+
+def test_focal_reweighting_weighs_hard_tokens_more():
+    task = SudokuTask(box=(2, 2))
+    x0 = torch.from_numpy(task.encode(np.array([[1, 2, 3, 4, 3, 4, 1, 2, 2, 1, 4, 3, 4, 3, 2, 1]])))
+    right = torch.full((1, 16, 5), -20.0).scatter_(2, x0[..., None], 20.0)
+
+    def model(xt):                                   # sure and right on cells 0-7, unsure on 8-15
+        out = right.clone()
+        out[:, 8:] = 0.0
+        return out
+    maskable = torch.ones(1, 16, dtype=torch.bool)
+    g = torch.Generator()
+    plain = mdm_loss(model, x0, maskable, mask_id=task.mask_id, generator=g.manual_seed(1))
+    focal = mdm_loss(model, x0, maskable, mask_id=task.mask_id, generator=g.manual_seed(1), focal_gamma=2.0)
+    u = torch.log(torch.tensor(5.0))                 # CE of a uniform guess over 5 ids
+    assert focal.item() == pytest.approx(plain.item() * (1 - torch.exp(-u)).item() ** 2, rel=1e-4)
