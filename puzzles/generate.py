@@ -2,6 +2,7 @@
 
     python -m puzzles.generate sudoku --count 1000 --seed 1 --out datasets/sudoku/test.csv
     python -m puzzles.generate sudoku --count 200 --difficulty guess --clues 22-30 --out hard.csv
+    python -m puzzles.generate sudoku --count 200 --sparse 20 --sparse-steps 8000 --workers 2 --out sparse.csv
     python -m puzzles.generate sudoku --count 10000 --split train=8000,val=1000,test=1000 --out data/sd.csv
     python -m puzzles.generate maze --count 500 --seed 1 --rows 10 --cols 10 --out datasets/maze/test.csv
 
@@ -39,8 +40,12 @@ def _range(s: str) -> tuple[int, int]:
     return lo_i, hi_i
 
 
-def _sudoku_item(i, *, seed, box, clues, difficulty, depth, minimal):
-    p, s = sd.generate_one(seed, i, box, clues=clues, difficulty=difficulty, depth=depth, minimal=minimal)
+def _sudoku_item(i, *, seed, box, clues, difficulty, depth, minimal, sparse=0, sparse_steps=0):
+    if sparse:
+        from puzzles.sudoku.generate import generate_sparse
+        p, s = generate_sparse(seed, i, box, target=sparse, steps=sparse_steps)
+    else:
+        p, s = sd.generate_one(seed, i, box, clues=clues, difficulty=difficulty, depth=depth, minimal=minimal)
     return sd.format_line(p, box), (p, s, int((p > 0).sum()), sd.singles_depth(p, box))
 
 
@@ -150,9 +155,16 @@ def check_args(a) -> dict:
         if a.depth and a.depth[0] > n2 - clues[0]:
             raise UsageError(f"--depth: {a.depth[0]}-{a.depth[1]} rounds need more than the "
                              f"{n2 - clues[0]} blanks that --clues leaves")
+        if a.sparse and (a.clues or a.minimal or a.depth or a.difficulty != "any"):
+            raise UsageError("--sparse: makes minimal puzzles with as few clues as it reaches; "
+                             "drop --clues/--minimal/--depth/--difficulty")
+        if a.sparse and not MIN_CLUES[a.size] <= a.sparse <= n2:
+            raise UsageError(f"--sparse: target must lie within {MIN_CLUES[a.size]}-{n2} clues, got {a.sparse}")
+        if a.sparse_steps < 0:
+            raise UsageError(f"--sparse-steps: must be >= 0, got {a.sparse_steps}")
         plan["box"] = box
         plan["fn"] = partial(_sudoku_item, seed=a.seed, box=box, clues=clues, difficulty=a.difficulty,
-                             depth=a.depth, minimal=a.minimal)
+                             depth=a.depth, minimal=a.minimal, sparse=a.sparse, sparse_steps=a.sparse_steps)
     else:
         if a.algorithm == "mixed" and (a.extra_open or a.min_path):
             raise UsageError("--algorithm mixed draws its own loops and endpoints: drop --extra-open and --min-path")
@@ -186,6 +198,10 @@ def main(argv=None) -> int:
                    help="singles: solvable by naked/hidden singles; guess: needs search (default any)")
     g.add_argument("--depth", type=_range, help="singles-depth range LO-HI (with --difficulty singles)")
     g.add_argument("--minimal", action="store_true", help="remove clues until none can go (minimal puzzles)")
+    g.add_argument("--sparse", type=int, default=0, metavar="CLUES",
+                   help="local search toward this many clues: minimal puzzles, a clue swapped for a blank "
+                        "while the solution stays unique, then made minimal again (0: off)")
+    g.add_argument("--sparse-steps", type=int, default=3000, help="swaps tried per puzzle with --sparse (default 3000)")
     g = ap.add_argument_group("maze")
     g.add_argument("--rows", type=int, default=10, help="cell rows (default 10)")
     g.add_argument("--cols", type=int, default=10, help="cell columns (default 10)")

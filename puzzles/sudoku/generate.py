@@ -67,3 +67,62 @@ def generate_one(seed: int, index: int, box: Box = DEFAULT_BOX, *, clues: tuple[
                 continue
         return puz, sol
     raise RuntimeError(f"no puzzle met the constraints in {max_tries} tries (seed={seed}, index={index})")
+
+
+def _minimize(puzzle: np.ndarray, rng: np.random.Generator, geo) -> np.ndarray:
+    """Drop clues in random order while the solution stays unique. One pass is enough:
+    a clue that cannot go now cannot go after others went (fewer clues, more solutions)."""
+    puz = puzzle.copy()
+    for c in rng.permutation(np.flatnonzero(puz)):
+        v = puz[c]
+        puz[c] = 0
+        if _has_other_solution(puz, int(c), int(v), geo):
+            puz[c] = v
+    return puz
+
+
+def is_minimal(puzzle: np.ndarray, box: Box = DEFAULT_BOX) -> bool:
+    """Every clue is needed: removing any one admits a second solution."""
+    geo = geometry(box)
+    for c in np.flatnonzero(puzzle):
+        p = puzzle.copy()
+        p[c] = 0
+        if not _has_other_solution(p, int(c), int(puzzle[c]), geo):
+            return False
+    return True
+
+
+def sparsify(puzzle: np.ndarray, solution: np.ndarray, rng: np.random.Generator, box: Box = DEFAULT_BOX, *,
+             target: int = 20, steps: int = 300) -> tuple[np.ndarray, int]:
+    """Local search over clue sets toward ``target`` clues; returns (puzzle, swaps tried).
+
+    Start from the puzzle made minimal. Each step swaps a random clue for a random blank
+    (given its solution value); when the solution stays unique the result is made minimal
+    again and kept if it has no more clues than the current puzzle (equal counts let the
+    search walk across plateaus). Stops at ``target`` clues or after ``steps`` swaps. The
+    solution never changes and every kept puzzle is unique and minimal.
+    """
+    from puzzles.sudoku.solve import count_solutions
+    geo = geometry(box)
+    cur = _minimize(np.asarray(puzzle).copy(), rng, geo)
+    tried = 0
+    while tried < steps and np.count_nonzero(cur) > target:
+        tried += 1
+        c, c2 = rng.choice(np.flatnonzero(cur)), rng.choice(np.flatnonzero(cur == 0))
+        cand = cur.copy()
+        cand[c], cand[c2] = 0, solution[c2]
+        if count_solutions(cand, box, 2) != 1:
+            continue
+        cand = _minimize(cand, rng, geo)
+        if np.count_nonzero(cand) <= np.count_nonzero(cur):
+            cur = cand
+    return cur, tried
+
+
+def generate_sparse(seed: int, index: int, box: Box = DEFAULT_BOX, *, target: int = 20,
+                    steps: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """A minimal puzzle pushed toward ``target`` clues by ``sparsify``; depends on (seed, index)."""
+    geo = geometry(box)
+    puz, sol = generate_one(seed, index, box, clues=(0, geo.n * geo.n), minimal=True)
+    rng = np.random.default_rng([seed, index, 1])
+    return sparsify(puz, sol, rng, box, target=target, steps=steps)[0], sol
