@@ -23,7 +23,9 @@ Rows of different puzzles share each batch and never influence one another.
 filled peer holds; ``propagate`` also makes every naked and hidden single certain, so
 the step commits it; a contradiction the rules find is handled like a dead cell. They
 cost no forward pass. This search is not complete: commits made in passing are undone
-only through repairs or by backtracking past a later branch point.
+only through repairs or by backtracking past a later branch point. ``complete`` (run by
+``solvers.decode``) hands a row it could not solve to ``sampling.dfs.dfs_decode``, from the
+puzzle, with the NFE it has left.
 """
 from __future__ import annotations
 
@@ -47,6 +49,9 @@ class SearchOptions(BaseModel):
     rules: Literal["none", "mask", "propagate"] = Field(
         "none", description="Puzzle rules, no forward passes: none, mask (a filled peer's value gets no "
                             "probability) or propagate (mask, and naked and hidden singles become certain).")
+    complete: bool = Field(False, description="When the branch search gives up, restart from the puzzle with "
+                                              "the complete depth-first search (sampling.dfs) for the rest of "
+                                              "the budget.")
 
 
 @torch.no_grad()

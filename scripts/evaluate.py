@@ -92,6 +92,7 @@ def label(name: str, opts: dict, guided: dict | None = None) -> str:
         out += f" +rules {guided['rules']}" if guided.get("rules", "none") != "none" else ""
         out += (f" +search {guided['search_budget']} (H>{guided['stall_entropy']:g}, k={guided['branch_k']})"
                 if guided["search"] else "")
+        out += " +complete" if guided.get("complete") else ""
     return out
 
 

@@ -62,6 +62,9 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     g.add_argument("--stall-entropy", type=float, default=0.01, help="branch when the lowest entropy of a masked "
                                                                     "cell exceeds this, in nats (default 0.01)")
     g.add_argument("--branch-k", type=int, default=2, help="candidates tried per branch point (default 2)")
+    g.add_argument("--complete", action="store_true",
+                   help="with --search: when the branch search gives up, restart from the puzzle with a complete "
+                        "depth-first search (every commit undoable) for the rest of the budget")
     g.add_argument("--rules", choices=["none", "mask", "propagate"], default="none",
                    help="rules applied without forward passes (Sudoku): mask = a filled peer's value gets no "
                         "probability; propagate = mask, and fill naked and hidden singles (default none: "
@@ -97,6 +100,8 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
     except ValueError as e:
         raise UsageError(str(e)) from None
     guided = None
+    if args.complete and not args.search:
+        raise UsageError("--complete: applies with --search")
     if args.repair or args.search or args.rules != "none":
         if args.sampler == "ar":
             raise UsageError("--repair/--search/--rules: they apply to the MDM samplers, not --sampler ar")
@@ -106,7 +111,7 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
         try:
             guided = SearchOptions(repair=args.repair, search=args.search, search_budget=args.search_budget,
                                    stall_entropy=args.stall_entropy, branch_k=args.branch_k,
-                                   rules=args.rules).model_dump()
+                                   rules=args.rules, complete=args.complete).model_dump()
         except ValidationError as e:
             raise UsageError(option_error(e)) from None
     for flag, v, lo in (("--limit", args.limit, 1), ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):

@@ -70,11 +70,14 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
             elif guided:
                 x = torch.from_numpy(task.encode(qs)).to(device)
                 so = SearchOptions(**guided).model_dump()
-                rules = so.pop("rules")
-                out, st = guided_decode(model_fn, x, mask_id=task.mask_id, select=make_select(sampler, options),
-                                        check_fn=lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
-                                        rules_fn=None if rules == "none" else torch_rules(task, rules),
-                                        temperature=options.get("temperature", 0.0), generator=gen, **so)
+                rules, complete = so.pop("rules"), so.pop("complete")
+                kw = dict(mask_id=task.mask_id, select=make_select(sampler, options),
+                          check_fn=lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
+                          rules_fn=None if rules == "none" else torch_rules(task, rules),
+                          temperature=options.get("temperature", 0.0), generator=gen)
+                out, st = guided_decode(model_fn, x, **kw, **so)
+                if complete:
+                    out, st = complete_search(model_fn, x, out, st, so["search_budget"], **kw)
                 for k in extra:
                     extra[k].extend(st[k])
             else:
@@ -114,6 +117,28 @@ def arm_decode(model, task, questions, device: str, *, temperature: float = 0.0,
                           filled=torch.from_numpy(filled).to(device), n_values=model.cfg.pick_values,
                           stop=None if stop is None else torch.from_numpy(stop).to(device))
     return list(task.pick_answers(out.cpu().numpy(), questions)), st
+
+
+def complete_search(model_fn, x, out, st, budget: int, **kw) -> tuple[torch.Tensor, dict]:
+    """Rows the branch search left unsolved (masks left or a conflict) restart from the
+    puzzle with the complete depth-first search, for the NFE they have left; their NFE
+    adds up. ``st['dfs']`` marks the rows that needed it."""
+    from sampling.dfs import dfs_decode
+    failed = ((out == kw["mask_id"]).any(1) | kw["check_fn"](out).to(out.device)).cpu()
+    left = budget - st["nfe"]
+    rows = torch.nonzero(failed & (left > 0))[:, 0]
+    st["dfs"] = failed & (left > 0)
+    if len(rows):
+        found, st2 = dfs_decode(model_fn, x[rows.to(x.device)], budget=left[rows], **kw)
+        out = out.clone()
+        out[rows.to(out.device)] = found
+        st["nfe"] = st["nfe"].clone()
+        st["nfe"][rows] += st2["nfe"]
+        for i, r in enumerate(rows.tolist()):
+            st["tokens_per_step"][r] = st["tokens_per_step"][r] + st2["tokens_per_step"][i]
+        st["model_seconds"] += st2["model_seconds"]
+        st["overhead_seconds"] += st2["overhead_seconds"]
+    return out, st
 
 
 def torch_rules(task, name: str):

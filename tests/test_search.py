@@ -128,3 +128,69 @@ def test_propagate_and_search_solve_a_guess_puzzle(hard):
     out, st = guided_decode(CandidateModel(), x, mask_id=MASK, select=eb_select(0.1), check_fn=check,
                             rules_fn=rules, search=True, search_budget=400, stall_entropy=0.1, branch_k=9)
     assert sd.verify(p[None], sd.decode(out.numpy())).solved[0]
+
+
+class RandomRankModel:
+    """Ranks the values of every cell at random, the same ranking whatever the input:
+    a model that knows nothing, so only a complete search can solve with it."""
+
+    def __init__(self, cells, values, seed):
+        g = torch.Generator().manual_seed(seed)
+        self.t = torch.randn(cells, values + 1, generator=g) * 3
+        self.t[:, values] = float("-inf")             # MASK is never predicted
+        self.calls = 0
+
+    def __call__(self, x):
+        self.calls += x.shape[0]
+        return self.t.unsqueeze(0).expand(x.shape[0], -1, -1).clone()
+
+
+@pytest.mark.parametrize("box,clues,n_puzzles", [((2, 2), (4, 6), 12), ((3, 3), (58, 62), 3)])
+def test_complete_search_solves_with_a_model_that_knows_nothing(box, clues, n_puzzles):
+    # A fixed random ranking and no rules: only backtracking over every commit can solve
+    # these. (A 9x9 with 30 clues takes this blind search longer than a test may run.)
+    from sampling.dfs import dfs_decode
+    task = SudokuTask(box=box)
+    ps = np.stack([sd.generate_one(5, i, box, clues=clues)[0] for i in range(n_puzzles)])
+    x = torch.from_numpy(task.encode(ps))
+    n = box[0] * box[1]
+    model = RandomRankModel(n * n, n, 0)
+    out, st = dfs_decode(model, x, mask_id=task.mask_id, select=eb_select(0.1),
+                         check_fn=lambda t: torch.from_numpy(task.conflicts(t.numpy())), budget=100_000)
+    assert sd.verify(ps, sd.decode(out.numpy(), box), box).solved.all()
+    assert sum(st["backtracks"]) + sum(st["undos"]) > 0              # it did have to undo commits
+    assert int(st["nfe"].sum()) == model.calls                          # every forward pass counted
+
+
+@pytest.mark.parametrize("budget", [1, 7, 40])
+def test_complete_search_never_exceeds_its_budget_and_keeps_givens(budget):
+    from sampling.dfs import dfs_decode
+    ps = np.stack([sd.generate_one(5, i, clues=(30, 34))[0] for i in range(3)])
+    x = torch.from_numpy(TASK.encode(ps))
+    limits = torch.tensor([budget, budget + 3, 2 * budget])
+    out, st = dfs_decode(RandomRankModel(81, 9, 2), x, mask_id=MASK, select=eb_select(0.1), check_fn=check,
+                         budget=limits)
+    assert (st["nfe"] <= limits).all()
+    g = sd.decode(out.numpy())
+    assert ((ps == 0) | (g == ps)).all() and (g > 0).all()
+
+
+def test_branch_search_hands_unsolved_rows_to_the_complete_search():
+    from solvers.decode import complete_search
+    task = SudokuTask(box=(2, 2))
+    ps, sols = zip(*(sd.generate_one(5, i, (2, 2), clues=(4, 6)) for i in range(8)))
+    ps, sols = np.stack(ps), np.stack(sols)
+    x = torch.from_numpy(task.encode(ps))
+    model = RandomRankModel(16, 4, 3)
+    chk = lambda t: torch.from_numpy(task.conflicts(t.numpy()))  # noqa: E731
+    kw = dict(mask_id=task.mask_id, select=eb_select(0.1), check_fn=chk)
+    out, st = guided_decode(model, x, search=True, search_budget=5000, **kw)
+    out[:3] = torch.from_numpy(task.encode(sols[:3]))    # as if the branch search had solved three
+    plain = sd.verify(ps, sd.decode(out.numpy(), (2, 2)), (2, 2)).solved
+    assert plain.sum() == 3                              # this blind model leaves the rest unsolved
+    first = st["nfe"].clone()
+    out2, st2 = complete_search(model, x, out, st, 5000, **kw)
+    assert sd.verify(ps, sd.decode(out2.numpy(), (2, 2)), (2, 2)).solved.all()
+    assert (st2["dfs"].numpy() == ~plain).all()                         # only the unsolved rows restart
+    assert (st2["nfe"][torch.from_numpy(plain)] == first[torch.from_numpy(plain)]).all()
+    assert (st2["nfe"] <= 5000).all()
