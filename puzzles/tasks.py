@@ -130,12 +130,17 @@ class SudokuTask:
 
     # --- training data
     def make_pool(self, size: int, seed: int, kind: str = "grids") -> dict:
-        """``kind``: 'grids' (complete grids; every cell maskable) or 'puzzles' (puzzles with a
+        """``kind``: 'grids' (complete grids; every cell maskable), 'puzzles' (puzzles with a
         unique solution drawn like the test sets, ``sd.generate_one(seed, i)``: questions and
-        answers, givens never masked)."""
+        answers, givens never masked) or 'mixed' (``size`` grids and ``size`` minimal puzzles)."""
         if kind == "puzzles":
             qs, ans = zip(*(sd.generate_one(seed, i, self.box) for i in range(size)))
             return {"questions": np.stack(qs), "answers": np.stack(ans)}
+        if kind == "mixed":             # grids, plus minimal puzzles from another stream of the seed
+            n2 = self.n * self.n
+            qs, ans = zip(*(sd.generate_one(seed, size + i, self.box, clues=(0, n2), minimal=True)
+                            for i in range(size)))
+            return {**self.make_pool(size, seed), "questions": np.stack(qs), "answers": np.stack(ans)}
         rng = np.random.default_rng([seed, 7])
         return {"grids": np.stack([sd.random_grid(rng, self.box) for _ in range(size)])}
 

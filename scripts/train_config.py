@@ -41,9 +41,13 @@ class TrainConfig(BaseModel):
     maze_pool: Literal["wilson", "mixed"] = Field(
         "wilson", description="Mazes: Wilson mazes with distant ends, or every generator, loops and endpoint "
                               "rule (puzzles.maze.generate_mixed); validation draws from the same kind.")
-    sudoku_pool: Literal["grids", "puzzles"] = Field(
-        "grids", description="Sudoku: complete grids under random masks, or puzzles with a unique solution "
-                             "drawn like the test sets (givens never masked; what the ARMs train on).")
+    sudoku_pool: Literal["grids", "puzzles", "mixed"] = Field(
+        "grids", description="Sudoku: complete grids under random masks; puzzles with a unique solution drawn "
+                             "like the test sets (givens never masked; what the ARMs train on); or mixed: "
+                             "grids plus minimal puzzles (as few clues as the generator reaches, most need a "
+                             "guess), puzzle_frac of each batch from the puzzles.")
+    puzzle_frac: float = Field(0.5, ge=0, le=1, description="sudoku_pool mixed: share of each batch drawn "
+                                                             "from the minimal puzzles.")
     order: Literal["raster", "solver", "path"] = Field(
         "raster", description="ARM answer order: every cell in raster order; Sudoku (cell, value) fills in the "
                               "propagation solver's order; maze path cells from S to G.")

@@ -27,16 +27,20 @@ def make_pool(task, cfg, held_out: set[bytes] = frozenset()) -> dict:
     (the validation keys) holds; ``pool["dropped"]`` counts what was removed."""
     if task.name == "maze":
         pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.maze_pool)
-        key = "tokens"
     else:
         pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.sudoku_pool)
-        key = "answers" if "answers" in pool else "grids"
     test = shipped_test_keys(task) | set(held_out)
-    keep = np.array([_item_key(task, row) not in test for row in pool[key]])
-    print(f"training pool: {len(keep)} items; dropped {int((~keep).sum())} that a shipped test set "
-          f"or the validation set holds", file=sys.stderr)
-    out = {k: v[keep] for k, v in pool.items()}
-    out["dropped"] = int((~keep).sum())
+    out, dropped = {}, 0
+    for key, parts in (("tokens", ("tokens",)), ("grids", ("grids",)), ("answers", ("questions", "answers"))):
+        if key not in pool:
+            continue
+        keep = np.array([_item_key(task, row) not in test for row in pool[key]])
+        out.update({k: pool[k][keep] for k in parts})
+        dropped += int((~keep).sum())
+    print(f"training pool: {sum(len(v) for k, v in out.items() if k != 'questions')} items; dropped {dropped} "
+          f"that a shipped test set or the validation set holds", file=sys.stderr)
+    out["dropped"] = dropped
+    out["puzzle_frac"] = cfg.puzzle_frac
     if cfg.order == "solver":
         out["orders"] = task.pool_orders(out)
     return out
@@ -75,7 +79,14 @@ def eval_keys(task, evalset) -> set[bytes]:
 def draw_batch(task, pool, rng, size, order: str = "raster"):
     if order != "raster":
         return task.pick_batch(pool, rng, size)
-    if "questions" in pool:     # Sudoku file data: augment question and answer alike
+    if "questions" in pool and "grids" in pool:     # mixed: complete grids and minimal puzzles
+        from puzzles.tasks import Batch
+        k = int(rng.binomial(size, pool["puzzle_frac"]))
+        parts = [draw_batch(task, {"grids": pool["grids"]}, rng, size - k),
+                 draw_batch(task, {"questions": pool["questions"], "answers": pool["answers"]}, rng, k)]
+        return Batch(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("tokens", "maskable", "prompt",
+                                                                                "answer")))
+    if "questions" in pool:     # Sudoku puzzles: augment question and answer alike
         from puzzles import sudoku as sd
         from puzzles.tasks import Batch
         idx = rng.integers(len(pool["answers"]), size=size)

@@ -80,3 +80,20 @@ def test_sudoku_puzzle_pool_drops_validation_and_test_items(monkeypatch, capsys)
     pool = make_pool(task, cfg, eval_keys(task, real["questions"][:2]))   # two pool puzzles held out
     assert len(pool["questions"]) == 3 and pool["dropped"] == 3 and "dropped 3 that" in capsys.readouterr().err
     assert len(pool["orders"]) == 3
+
+
+def test_mixed_sudoku_pool_masks_only_the_blanks_of_its_puzzles():
+    from puzzles import sudoku as sd
+    from puzzles.tasks import SudokuTask
+    from scripts.train_config import TrainConfig
+    from scripts.train_data import draw_batch, make_pool
+    task = SudokuTask()
+    pool = make_pool(task, TrainConfig(task="sudoku", sudoku_pool="mixed", pool_size=4, puzzle_frac=0.5))
+    assert len(pool["grids"]) == 4 and len(pool["questions"]) == 4
+    assert all(sd.count_solutions(q) == 1 for q in pool["questions"])
+    b = draw_batch(task, pool, np.random.default_rng(0), 200)
+    grid_rows = b.maskable.all(1)
+    assert 60 < grid_rows.sum() < 140                       # about half the batch from each part
+    q = sd.decode(b.prompt[~grid_rows])
+    assert (b.maskable[~grid_rows] == (q == 0)).all()        # givens never masked
+    assert sd.verify(q, sd.decode(b.tokens[~grid_rows])).solved.all()
