@@ -20,6 +20,18 @@ interval, NFE, NFE / depth, parameters, training examples)::
     python -m scripts.evaluate --task sudoku --compare
     python -m scripts.evaluate --task maze --compare --arm-checkpoint runs/a.pt runs/b.pt
 
+Test-time scaling (solve rate against the NFE budget; Sudoku)::
+
+    python -m scripts.evaluate --input datasets/sudoku/hard.csv --scaling --points \
+        eb:gamma=0.01 eb:gamma=0.01,search=1,search_budget=800,complete=1 \
+        eb:gamma=0.01,search=1,search_budget=800,complete=1,rules=propagate
+
+``--scaling`` reads each point's per-puzzle NFE: the solve rate at budget B is the share
+of puzzles solved within B forward passes in the run at the point's own budget (a run
+capped at B takes the same steps up to B; only its last argmax fill can differ). The
+classical solver's search-node count per puzzle (``sd.search_nodes``: one node = one
+round of propagation) is drawn as the reference. The CSV gets one row per (point, budget).
+
 ``--compare`` decodes the MDM with top-1 and EB (``--gamma``, default 0.01, the value chosen
 on validation puzzles) and every ARM checkpoint in its own order (default: each shipped
 ARM of the task: raster, and solver / path order). An ARM's NFE counts its forward calls:
@@ -30,6 +42,8 @@ from __future__ import annotations
 
 import json
 import sys
+
+import numpy as np
 
 from models.checkpoint import CheckpointError, load_model
 from models.runtime import RuntimeChoiceError
@@ -138,6 +152,9 @@ def main(argv=None) -> int:
     ap.add_argument("--compare", action="store_true",
                     help="the MDM-against-ARM table: points topk:k=1, eb:gamma=GAMMA and ar")
     ap.add_argument("--gamma", type=float, default=0.01, help="EB gamma of --compare (default 0.01)")
+    ap.add_argument("--scaling", action="store_true",
+                    help="solve rate against the NFE budget (CSV rows and plot per budget), with the classical "
+                         "solver's search nodes as the reference (Sudoku)")
     ap.add_argument("--limit", type=int, help="only the first N puzzles")
     ap.add_argument("--batch-size", type=int, default=500, help="puzzles decoded together (default 500)")
     ap.add_argument("--seed", type=int, default=0, help="seed of random positions / drawn values")
@@ -153,6 +170,8 @@ def main(argv=None) -> int:
     try:
         if a.compare and a.points:
             raise UsageError("--compare chooses its own points; drop --points")
+        if a.scaling and (a.task != "sudoku" or a.compare):
+            raise UsageError("--scaling: Sudoku only, and not with --compare")
         specs = a.points or (["topk:k=1", f"eb:gamma={a.gamma}", "ar"] if a.compare else DEFAULT_POINTS)
         try:
             points = [parse_point(p) for p in specs]
@@ -199,9 +218,14 @@ def main(argv=None) -> int:
                      "tokens_per_nfe": s["tokens_per_nfe"], "puzzles_per_s": s["puzzles_per_s"],
                      "rate_depth_defined": s["solved_by_depth_class"]["defined"]["solve_rate"],
                      "rate_depth_undefined": s["solved_by_depth_class"]["undefined"]["solve_rate"],
-                     "depth_mean": s["depth_mean"]})
+                     "depth_mean": s["depth_mean"], "_nfe": st["nfe"], "_solved": s["_solved"]})
         print(f"{rows[-1]['label']:<22} solved {100 * s['solve_rate']:5.1f}%  NFE {s['nfe_mean']:6.2f}",
               file=sys.stderr)
+    if a.scaling:
+        return scaling_report(rows, task, questions, csv_path, png, a.json)
+    for r in rows:
+        r.pop("_nfe")
+        r.pop("_solved")
     depth = next((r["depth_mean"] for r in rows if r["depth_mean"]), None)
     cols = ["model", "label", "params", "train_examples", "n", "solve_rate", "ci_lo", "ci_hi", "nfe_mean", "nfe_median", "nfe_per_depth",
             "tokens_per_nfe", "rate_depth_defined", "rate_depth_undefined", "puzzles_per_s", "options"]
@@ -227,6 +251,54 @@ def main(argv=None) -> int:
     if a.json:
         print(json.dumps({"task": a.task, "depth_mean": depth, "rows": rows}))
     return 0
+
+
+BUDGETS = (5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 400, 600, 800, 1200, 1600, 2400, 3200)
+
+
+def scaling_report(rows: list[dict], task, questions, csv_path: str, png: str, as_json: bool) -> int:
+    """Solve rate against the NFE budget for each point, and the classical solver's nodes."""
+    from puzzles import sudoku as sd
+    nodes = np.array([sd.search_nodes(q, task.box) for q in questions])
+    top = max([int(r["_nfe"].max()) for r in rows] + [int(nodes.max())])
+    budgets = [b for b in BUDGETS if b < top] + [top]
+    curves = {r["label"]: [float(np.mean(r["_solved"] & (r["_nfe"] <= b))) for b in budgets] for r in rows}
+    curves["classical solver (search nodes)"] = [float(np.mean(nodes <= b)) for b in budgets]
+    out = [[label, b, f"{v:.4f}"] for label, vs in curves.items() for b, v in zip(budgets, vs)]
+    atomic_write_text(csv_path, csv_text(["label", "budget", "solve_rate"], out))
+    print(f"| budget | {' | '.join(curves)} |")
+    print("|---" * (len(curves) + 1) + "|")
+    for i, b in enumerate(budgets):
+        print(f"| {b} | " + " | ".join(f"{100 * vs[i]:.1f}%" for vs in curves.values()) + " |")
+    print(f"classical solver: median {int(np.median(nodes))} nodes, max {int(nodes.max())}; "
+          f"{int((nodes == 1).sum())} of {len(nodes)} puzzles need no guess")
+    plotted = _scaling_plot(curves, budgets, png)
+    print(f"wrote {csv_path}" + (f" and {png}" if plotted else ""))
+    if as_json:
+        print(json.dumps({"budgets": budgets, "curves": curves}))
+    return 0
+
+
+def _scaling_plot(curves: dict, budgets: list[int], path: str) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("note: matplotlib not installed (pip install '.[plot]'); no plot written", file=sys.stderr)
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, vs in curves.items():
+        ax.plot(budgets, [100 * v for v in vs], "k:" if label.startswith("classical") else "o-",
+                label=label, markersize=3)
+    ax.set_xscale("log")
+    ax.set_xlabel("NFE budget per puzzle (classical solver: search nodes)")
+    ax.set_ylabel("solved within the budget (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    atomic_write_figure(fig, path)
+    return True
 
 
 if __name__ == "__main__":

@@ -172,3 +172,18 @@ def test_evaluate_compare_puts_each_arm_in_its_order_beside_the_mdm(ckpts, files
         assert arm["nfe_mean"] == pytest.approx(float((q == 0).sum(1).mean()))
         assert j["rows"][2]["nfe_mean"] == 81
     assert "| ARM | ARM " in out and "training examples" in out
+
+
+def test_evaluate_scaling_reads_budgets_from_per_puzzle_nfe(ckpts, files, tmp_path, capsys):
+    rc = evaluate.main(["--task", "sudoku", "--input", str(files / "s.csv"), "--checkpoint", ckpts[("sudoku", "mdm")],
+                        "--scaling", "--points", "eb:gamma=0.1", "eb:gamma=0.1,search=1,search_budget=30,complete=1",
+                        "--csv", str(tmp_path / "e.csv"), "--plot", str(tmp_path / "e.png"), "--json", "--quiet"])
+    assert rc == 0
+    j = last_json(capsys)
+    curves = j["curves"]
+    assert set(curves) == {"eb gamma=0.1", "eb gamma=0.1 +search 30 (H>0.01, k=2) +complete",
+                           "classical solver (search nodes)"}
+    for vs in curves.values():
+        assert all(a <= b for a, b in zip(vs, vs[1:]))          # more budget never solves fewer
+    assert curves["classical solver (search nodes)"][-1] == 1.0
+    assert (tmp_path / "e.csv").read_text().splitlines()[0] == "label,budget,solve_rate"

@@ -24,7 +24,7 @@ Digits are written 1-9 for n <= 9 and ``123456789ABCDEFG`` for 16x16 (A=10 ... G
 from puzzles.sudoku.grid import (ALPHABET, BOXES, DEFAULT_BOX, Box, Geometry, box_for_size, decode, encode,
                                  geometry, mask_id, unit_name, vocab)
 from puzzles.sudoku.io import format_board, format_grid_text, format_line, parse_line, read_file, write_file
-from puzzles.sudoku.solve import check_puzzle, count_solutions, singles_depth, solve
+from puzzles.sudoku.solve import check_puzzle, count_solutions, search_nodes, singles_depth, solve
 from puzzles.sudoku.generate import generate_one, random_grid
 from puzzles.sudoku.symmetry import augment, random_symmetry
 from puzzles.sudoku.order import map_order, round_singles, solver_order, to_pairs
@@ -33,5 +33,5 @@ from puzzles.sudoku.verify import Verdict, conflicts, verify
 __all__ = ["ALPHABET", "BOXES", "DEFAULT_BOX", "Box", "Geometry", "Verdict", "augment", "box_for_size",
            "check_puzzle", "conflicts", "count_solutions", "decode", "encode", "format_board", "format_grid_text", "format_line",
            "generate_one", "geometry", "map_order", "mask_id", "parse_line", "random_grid", "random_symmetry",
-           "read_file", "round_singles", "singles_depth", "solve", "solver_order", "to_pairs", "unit_name", "verify",
+           "read_file", "round_singles", "search_nodes", "singles_depth", "solve", "solver_order", "to_pairs", "unit_name", "verify",
            "vocab", "write_file"]

@@ -82,7 +82,9 @@ def _propagate(grid: list, cand: list, geo: Geometry) -> bool:
             return True
 
 
-def _search(grid, cand, geo, limit, out, rng=None):
+def _search(grid, cand, geo, limit, out, rng=None, nodes=None):
+    if nodes is not None:
+        nodes[0] += 1
     if not _propagate(grid, cand, geo):
         return
     best, bestc = None, geo.n + 1
@@ -107,7 +109,7 @@ def _search(grid, cand, geo, limit, out, rng=None):
     for b in bits:
         g2, c2 = list(grid), list(cand)
         c2[best] = b
-        _search(g2, c2, geo, limit, out, rng)
+        _search(g2, c2, geo, limit, out, rng, nodes)
         if len(out) >= limit:
             return
 
@@ -147,6 +149,20 @@ def solve(puzzle: np.ndarray, box: Box = DEFAULT_BOX) -> np.ndarray | None:
     out: list = []
     _search(grid, cand, geo, 1, out)
     return np.array(out[0], dtype=np.int8) if out else None
+
+
+def search_nodes(puzzle: np.ndarray, box: Box = DEFAULT_BOX) -> int:
+    """Nodes the classical solver (propagation + MRV search) visits until its first
+    solution: 1 when propagation alone solves the puzzle. The reference for the model's
+    search budget (each node is one propagation, as a model's step is one forward pass)."""
+    geo = geometry(box)
+    grid, cand = _init(puzzle, geo)
+    if grid is None:
+        return 0
+    out: list = []
+    nodes = [0]
+    _search(grid, cand, geo, 1, out, nodes=nodes)
+    return nodes[0]
 
 
 def check_puzzle(puzzle: np.ndarray, box: Box = DEFAULT_BOX) -> str:
