@@ -53,6 +53,20 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         os.close(dfd)
 
 
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, or None (with a note on stderr) when the
+    ``plot`` extra is not installed."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        import sys
+        print("note: matplotlib is not installed (pip install '.[plot]'); no plot written", file=sys.stderr)
+        return None
+    return plt
+
+
 def atomic_write_figure(fig, path: str | Path, dpi: int = 110) -> None:
     """A matplotlib figure as a PNG, through the same durable atomic write."""
     import io

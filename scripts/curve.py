@@ -25,14 +25,10 @@ def curve(ck: dict) -> list[dict]:
 
 
 def plot(curves: dict[str, list[dict]], path: str) -> bool:
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("note: matplotlib is not installed (pip install '.[plot]'); no plot written", file=sys.stderr)
+    from puzzles.io import atomic_write_figure, pyplot
+    plt = pyplot()
+    if plt is None:
         return False
-    from puzzles.io import atomic_write_figure
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for name, rows in curves.items():
         axes[0].plot([r["step"] for r in rows], [100 * r["solve_rate"] for r in rows], marker="o", label=name)

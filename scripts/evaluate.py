@@ -49,7 +49,7 @@ from models.checkpoint import CheckpointError, load_model
 from models.runtime import RuntimeChoiceError
 from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
-from puzzles.io import ParseError, atomic_write_figure, atomic_write_text, csv_text
+from puzzles.io import ParseError, atomic_write_figure, atomic_write_text, csv_text, pyplot
 from puzzles.tasks import get_task, read_questions
 from sampling import OPTIONS
 from sampling.search import SearchOptions
@@ -111,12 +111,8 @@ def label(name: str, opts: dict, guided: dict | None = None) -> str:
 
 
 def plot(rows: list[dict], depth: float | None, path: str, task: str) -> bool:
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("note: matplotlib not installed (pip install '.[plot]'); no plot written", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return False
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, style in (("eb", "o-"), ("topk", "s-"), ("threshold", "^-"), ("random", "x--"),
@@ -280,12 +276,8 @@ def scaling_report(rows: list[dict], task, questions, csv_path: str, png: str, a
 
 
 def _scaling_plot(curves: dict, budgets: list[int], path: str) -> bool:
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("note: matplotlib not installed (pip install '.[plot]'); no plot written", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return False
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for label, vs in curves.items():
