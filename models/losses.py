@@ -39,14 +39,27 @@ def mdm_loss(model, x0: torch.Tensor, maskable: torch.Tensor, *, mask_id: int,
     return ce.sum() / mask.sum().clamp_min(1)
 
 
-def arm_loss(model, prompt: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:
+def arm_loss(model, prompt: torch.Tensor, answer: torch.Tensor, filled: torch.Tensor | None = None,
+             pick_values: int = 0) -> torch.Tensor:
     """Teacher-forced next-token loss on the answer of [prompt(L), answer(K)].
 
     Position L-1+k predicts answer[k], so the input is the sequence minus its last token.
     Answers of different lengths (solver and path orders) are padded with -1, which the
     loss ignores (and the causal mask keeps from every earlier position).
+
+    Cell-naming ARMs (``filled`` [B, C]: the cells filled before the first pick, and
+    ``pick_values`` values per cell): a token naming a cell that is already filled (a
+    given, S, or an earlier pick) gets no probability, as in decoding
+    (``sampling.pick_decode``), so the model never spends capacity on that structure.
     """
     L = prompt.shape[1]
     seq = torch.cat([prompt, answer], 1)[:, :-1]
     logits = model(seq)[:, L - 1:]                                  # (B, K, V)
+    if filled is not None:
+        B, K = answer.shape
+        C = filled.shape[1]
+        picked = F.one_hot(answer.clamp_min(0) // pick_values, C).bool() & (answer >= 0)[..., None]
+        before = torch.cumsum(picked.int(), 1) - picked.int()        # picks strictly before k
+        taken = (filled[:, None, :] | (before > 0)) & (answer >= 0)[..., None]   # padding: nothing masked
+        logits = logits.view(B, K, C, pick_values).masked_fill(taken[..., None], float("-inf")).view(B, K, -1)
     return F.cross_entropy(logits.transpose(1, 2), answer, ignore_index=-1)

@@ -18,11 +18,13 @@ from puzzles.io import ParseError
 
 @dataclass
 class Batch:
-    """Training batch. MDM: ``tokens`` with ``maskable``; ARM: ``prompt`` and ``answer``."""
+    """Training batch. MDM: ``tokens`` with ``maskable``; ARM: ``prompt`` and ``answer``;
+    cell-naming ARMs also ``filled``, the cells filled before the first pick [B, L]."""
     tokens: np.ndarray
     maskable: np.ndarray
     prompt: np.ndarray
     answer: np.ndarray
+    filled: np.ndarray | None = None
 
 
 @dataclass
@@ -88,7 +90,7 @@ class SudokuTask:
         for r, p in enumerate(picks):
             answer[r, :len(p)] = p
         q = np.stack(qs)
-        return Batch(sd.encode(np.stack(ans), self.box), q == 0, sd.encode(q, self.box), answer)
+        return Batch(sd.encode(np.stack(ans), self.box), q == 0, sd.encode(q, self.box), answer, q > 0)
 
     def pool_orders(self, pool: dict) -> np.ndarray:
         """The solver order of every pool puzzle: [N, L, 2] (cell, value), -1 padded."""
@@ -212,7 +214,7 @@ class MazeTask:
         answer = np.full((size, max(len(p) for p in paths)), -1, dtype=np.int64)
         for r, p in enumerate(paths):
             answer[r, :len(p)] = p
-        return Batch(b.tokens, b.maskable, b.prompt, answer)
+        return Batch(b.tokens, b.maskable, b.prompt, answer, b.prompt // 16 == 1)
 
     def decode(self, tokens: np.ndarray, questions) -> list[np.ndarray]:
         L = self.rows * self.cols

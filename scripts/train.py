@@ -175,7 +175,9 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
                                 generator=gen, elbo_weight=cfg.elbo_weight,
                                 focal_gamma=cfg.focal_gamma, focal_alpha=cfg.focal_alpha)
             else:
-                loss = arm_loss(net, torch.from_numpy(b.prompt).to(device), torch.from_numpy(b.answer).to(device))
+                filled = None if b.filled is None else torch.from_numpy(b.filled).to(device)
+                loss = arm_loss(net, torch.from_numpy(b.prompt).to(device), torch.from_numpy(b.answer).to(device),
+                                filled, model.cfg.pick_values)
         if not torch.isfinite(loss):
             bar.close()
             kept = f"the last good checkpoint ({out}, step {last_saved}) is kept" if last_saved else "nothing was saved"

@@ -227,3 +227,36 @@ def test_orders_are_checked_against_the_task():
         TrainConfig(task="sudoku", model="arm", order="solver")
     with pytest.raises(ValidationError, match="needs an ARM"):
         ModelConfig(kind="mdm", order="path", **MazeTask().model_fields("mdm"))
+
+
+@pytest.mark.parametrize("task,order", [(SudokuTask(), "solver"), (MazeTask(rows=6, cols=6), "path")])
+def test_arm_loss_masks_filled_cells_like_decoding(task, order):
+    from models.losses import arm_loss
+    m = pick_arm(task, order)
+    if order == "solver":
+        pool = task.make_pool(4, 3, kind="puzzles")
+        pool["orders"] = task.pool_orders(pool)
+    else:
+        pool = task.make_pool(4, 3, kind="mixed")
+    b = task.pick_batch(pool, np.random.default_rng(0), 4)
+    p, a, f = (torch.from_numpy(v) for v in (b.prompt, b.answer, b.filled))
+    seen = {}
+
+    def spy(x):
+        seen["logits"] = m(x)
+        return seen["logits"]
+    masked = arm_loss(spy, p, a, f, m.cfg.pick_values)
+    plain = arm_loss(m, p, a)
+    assert torch.isfinite(masked) and masked < plain               # mass on filled cells is taken away
+    masked.backward()
+    assert all(torch.isfinite(q.grad).all() for q in m.parameters() if q.grad is not None)
+    # the targets themselves are never masked: the loss equals CE over the unfilled cells
+    L = p.shape[1]
+    logits = seen["logits"][:, L - 1:].detach()
+    for r in range(len(a)):
+        done = set(np.flatnonzero(b.filled[r]).tolist())
+        for k, tok in enumerate(a[r].tolist()):
+            if tok < 0:
+                break
+            assert tok // m.cfg.pick_values not in done
+            done.add(tok // m.cfg.pick_values)
