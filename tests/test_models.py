@@ -207,3 +207,19 @@ def test_focal_reweighting_weighs_hard_tokens_more():
     focal = mdm_loss(model, x0, maskable, mask_id=task.mask_id, generator=g.manual_seed(1), focal_gamma=2.0)
     u = torch.log(torch.tensor(5.0))                 # CE of a uniform guess over 5 ids
     assert focal.item() == pytest.approx(plain.item() * (1 - torch.exp(-u)).item() ** 2, rel=1e-4)
+
+
+def test_compacted_checkpoint_loads_as_float32_and_decodes_alike(tmp_path):
+    from scripts.compact import main as compact_main
+    torch.manual_seed(0)
+    m = tiny("mdm").eval()
+    save_model(tmp_path / "full.pt", m, vocab=SudokuTask().vocab())
+    assert compact_main([str(tmp_path / "full.pt"), str(tmp_path / "half.pt")]) == 0
+    assert (tmp_path / "half.pt").stat().st_size < 0.6 * (tmp_path / "full.pt").stat().st_size
+    m2, ck = load_model(tmp_path / "half.pt")
+    assert ck["meta"]["stored_dtype"] == "bfloat16"
+    assert all(p.dtype == torch.float32 for p in m2.parameters())
+    x = torch.randint(0, 10, (2, 81))
+    with torch.no_grad():
+        assert torch.allclose(m(x), m2(x), atol=0.05)
+    assert compact_main([str(tmp_path / "missing.pt"), str(tmp_path / "x.pt")]) == 2
