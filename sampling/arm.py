@@ -49,8 +49,10 @@ def ar_decode(step_fn: StepFn, prompt: torch.Tensor, *, n_tokens: int,
 
 @torch.no_grad()
 def pick_decode(step_fn: StepFn, prompt: torch.Tensor, *, filled: torch.Tensor, n_values: int,
-                stop: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
-    """Greedy decoding for ARMs whose tokens *name a cell* (id = cell * n_values + value).
+                stop: torch.Tensor | None = None, temperature: float = 0.0,
+                generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
+    """Decoding for ARMs whose tokens *name a cell* (id = cell * n_values + value): greedy,
+    or drawn at ``temperature`` > 0 (Gumbel-max over the allowed tokens).
 
     ``filled`` [B, C] marks cells already decided; a token naming a filled cell gets no
     probability, so no cell is emitted twice and no given is overwritten. That is the
@@ -72,8 +74,11 @@ def pick_decode(step_fn: StepFn, prompt: torch.Tensor, *, filled: torch.Tensor, 
         if logits.is_cuda:
             torch.cuda.synchronize()
         model_s += time.perf_counter() - t0
-        logits = logits.float().view(B, C, n_values).masked_fill(filled[:, :, None], float("-inf"))
-        tok = logits.view(B, -1).argmax(-1)
+        logits = logits.float().view(B, C, n_values).masked_fill(filled[:, :, None], float("-inf")).view(B, -1)
+        if temperature > 0:
+            u = torch.rand(logits.shape, generator=generator).clamp_(1e-10, 1.0).to(logits.device)
+            logits = torch.log_softmax(logits, -1) / temperature - torch.log(-torch.log(u))
+        tok = logits.argmax(-1)
         cell = tok // n_values
         nfe += active.cpu().long()
         tok = torch.where(active, tok, -1)

@@ -104,18 +104,17 @@ def arm_decode(model, task, questions, device: str, *, temperature: float = 0.0,
 
     raster: one call per cell, givens copied (they cost their call: NFE = cells).
     solver / path: each call names a cell (and value); filled cells are masked, so
-    NFE = blanks (Sudoku) or path cells after S (mazes). Greedy only."""
+    NFE = blanks (Sudoku) or path cells after S (mazes)."""
     if model.cfg.order == "raster":
         prompt, forced = (torch.from_numpy(a).to(device) for a in task.arm_prompt(questions))
         out, st = ar_decode(model.step, prompt, n_tokens=model.cfg.cells, forced=forced,
                             temperature=temperature, generator=generator)
         return list(task.decode(out.cpu().numpy(), questions)), st
-    if temperature:
-        raise ValueError(f"--temperature: the {model.cfg.order}-order ARM decodes greedily only")
     prompt, filled, stop = task.arm_picks(questions)
     out, st = pick_decode(model.step, torch.from_numpy(prompt).to(device),
                           filled=torch.from_numpy(filled).to(device), n_values=model.cfg.pick_values,
-                          stop=None if stop is None else torch.from_numpy(stop).to(device))
+                          stop=None if stop is None else torch.from_numpy(stop).to(device),
+                          temperature=temperature, generator=generator)
     return list(task.pick_answers(out.cpu().numpy(), questions)), st
 
 

@@ -146,7 +146,8 @@ def test_pick_arm_causal_mask_and_kv_cache(task, order, seed, data):
     assert torch.allclose(torch.stack(steps, 1), a[:, L - 1:], atol=1e-4)
 
 
-def test_pick_decode_never_emits_a_filled_cell_and_counts_blanks():
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_pick_decode_never_emits_a_filled_cell_and_counts_blanks(temperature):
     task = SudokuTask()
     qs = np.stack([sd.generate_one(9, i)[0] for i in range(5)])
     prompt, filled, _ = task.arm_picks(qs)
@@ -156,7 +157,8 @@ def test_pick_decode_never_emits_a_filled_cell_and_counts_blanks():
         logits = torch.randn(B, 81 * 9)
         logits.view(B, 81, 9)[torch.from_numpy(filled)] += 100.0
         return logits, cache
-    out, st_ = pick_decode(greedy_for_givens, torch.from_numpy(prompt), filled=torch.from_numpy(filled), n_values=9)
+    out, st_ = pick_decode(greedy_for_givens, torch.from_numpy(prompt), filled=torch.from_numpy(filled), n_values=9,
+                           temperature=temperature, generator=torch.Generator().manual_seed(0))
     for row, q in zip(out.numpy(), qs):
         cells = row[row >= 0] // 9
         assert len(set(cells.tolist())) == len(cells) and (q[cells] == 0).all()
