@@ -241,6 +241,8 @@ CASES = [
     ("evaluate", ["--checkpoint", S, "--points", "eb:gamma"], "--points"),
     ("evaluate", ["--checkpoint", S, "--points", "nosuch:k=1"], "--points"),
     ("evaluate", ["--checkpoint", S, "--limit", "0"], "--limit"),
+    ("evaluate", ["--checkpoint", S, "--compare", "--points", "eb:gamma=0.1"], "--compare chooses"),
+    ("evaluate", ["--task", "maze", "--scaling", "--points", "eb:gamma=0.1"], "--scaling: Sudoku only"),
     ("evaluate", ["--checkpoint", S, "--csv", "/proc/e.csv"], "--csv: cannot write"),
     ("evaluate", ["--checkpoint", S, "--plot", "{d}/outdir"], "--plot"),
     ("evaluate", ["--checkpoint", S, "--device", "foo"], "--device"),
