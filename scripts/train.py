@@ -116,6 +116,12 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, task).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+    if cfg.init:
+        from models.checkpoint import CheckpointError, load_checkpoint
+        try:
+            model.load_state_dict(load_checkpoint(cfg.init)["state_dict"])
+        except (CheckpointError, RuntimeError) as e:
+            raise UsageError(f"--init: {cfg.init}: cannot start from it ({str(e).splitlines()[0]})") from None
     state_path = Path(str(out) + ".state")
     step, history, wall = 0, [], 0.0
     if resume and state_path.exists():

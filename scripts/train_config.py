@@ -51,6 +51,8 @@ class TrainConfig(BaseModel):
     order: Literal["raster", "solver", "path"] = Field(
         "raster", description="ARM answer order: every cell in raster order; Sudoku (cell, value) fills in the "
                               "propagation solver's order; maze path cells from S to G.")
+    init: str | None = Field(None, description="Start from this checkpoint's weights (fine-tuning); the model "
+                                               "fields must match it.")
     data: str | None = Field(None, description="Train from this dataset file (question+answer) instead of a pool.")
     eval_every: int = Field(500, ge=0, description="Validate every N steps (0: only at the end).")
     eval_size: int = Field(100, ge=0, description="Held-out puzzles decoded at each validation.")

@@ -220,6 +220,8 @@ CASES = [
     ("train", ["--task", "maze", "--model", "arm", "--order", "solver", "--out", "{d}/t.pt"], "sudoku ARM"),
     ("train", ["--model", "arm", "--order", "solver", "--out", "{d}/t.pt"], "sudoku_pool"),
     ("train", ["--loops", "0", "--out", "{d}/t.pt"], "--loops"),
+    ("train", ["--init", "{d}/missing.pt", "--steps", "1", "--pool-size", "2", "--eval-size", "0",
+               "--out", "{d}/t.pt"], "--init"),
     ("train", ["--focal-gamma", "-1", "--out", "{d}/t.pt"], "--focal-gamma"),
     ("train", ["--min-lr-frac", "2", "--out", "{d}/t.pt"], "--min-lr-frac"),
     ("train", ["--out", "/proc/t.pt"], "--out: cannot write"),
