@@ -27,6 +27,15 @@ class Batch:
     filled: np.ndarray | None = None
 
 
+def _padded(rows: list[np.ndarray]) -> np.ndarray:
+    """Answers of different lengths as one array [N, longest], padded with -1 (the ARM loss
+    ignores it)."""
+    out = np.full((len(rows), max(len(r) for r in rows)), -1, dtype=np.int64)
+    for i, r in enumerate(rows):
+        out[i, :len(r)] = r
+    return out
+
+
 @dataclass
 class SudokuTask:
     box: sd.Box = sd.DEFAULT_BOX
@@ -58,8 +67,6 @@ class SudokuTask:
         q = np.asarray(questions)
         return sd.encode(q, self.box), np.where(q > 0, q.astype(np.int64) - 1, -1)
 
-    ORDERS = ("raster", "solver")
-
     def arm_picks(self, questions) -> tuple[np.ndarray, np.ndarray, None]:
         """Inputs of the solver-order ARM: (prompt [N, L], filled cells [N, L], no stop cell).
         A row ends when every cell is filled, so NFE = the number of blanks."""
@@ -85,12 +92,8 @@ class SudokuTask:
             ans.append(dmap[pool["answers"][i][perm]])
             order = pool["orders"][i]
             picks.append(sd.to_pairs(sd.map_order(order[order[:, 0] >= 0], perm, dmap), self.n))
-        K = max(len(p) for p in picks)
-        answer = np.full((size, K), -1, dtype=np.int64)
-        for r, p in enumerate(picks):
-            answer[r, :len(p)] = p
         q = np.stack(qs)
-        return Batch(sd.encode(np.stack(ans), self.box), q == 0, sd.encode(q, self.box), answer, q > 0)
+        return Batch(sd.encode(np.stack(ans), self.box), q == 0, sd.encode(q, self.box), _padded(picks), q > 0)
 
     def pool_orders(self, pool: dict) -> np.ndarray:
         """The solver order of every pool puzzle: [N, L, 2] (cell, value), -1 padded."""
@@ -188,8 +191,6 @@ class MazeTask:
         state = t[:, L:]
         return t[:, :L], np.where(state == mz.ON, mz.ON, -1)
 
-    ORDERS = ("raster", "path")
-
     def arm_picks(self, questions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Inputs of the path-order ARM: (prompt = structure half [N, L], filled = S [N, L],
         stop = G's cell [N]). A row ends when it names G: NFE = path cells after S."""
@@ -211,10 +212,7 @@ class MazeTask:
         cells from S (excluded) to G, padded with -1."""
         b = self.batch(pool, rng, size)
         paths = [mz.path_cells(t, self.rows, self.cols) for t in b.tokens]
-        answer = np.full((size, max(len(p) for p in paths)), -1, dtype=np.int64)
-        for r, p in enumerate(paths):
-            answer[r, :len(p)] = p
-        return Batch(b.tokens, b.maskable, b.prompt, answer, b.prompt // 16 == 1)
+        return Batch(b.tokens, b.maskable, b.prompt, _padded(paths), b.prompt // 16 == 1)
 
     def decode(self, tokens: np.ndarray, questions) -> list[np.ndarray]:
         L = self.rows * self.cols
@@ -249,34 +247,11 @@ class MazeTask:
         """Pool mazes under a random symmetry of the square (8 when rows == cols)."""
         t = pool["tokens"][rng.integers(len(pool["tokens"]), size=size)]
         L = self.rows * self.cols
-        t = np.stack([_dihedral(row, self.rows, self.cols, int(rng.integers(8 if self.rows == self.cols else 4)))
+        t = np.stack([mz.dihedral(row, self.rows, self.cols, int(rng.integers(8 if self.rows == self.cols else 4)))
                       for row in t])
         struct, state = t[:, :L], t[:, L:]
         maskable = np.concatenate([np.zeros_like(struct, bool), struct < 16], 1)  # S/G flags >= 16
         return Batch(t, maskable, struct, state)
-
-
-# Passage bit k of a cell points N, E, S, W (k = 0..3). Under a grid symmetry the bits
-# move with the directions: rotating the grid a quarter turn clockwise sends N to E.
-def _dihedral(tokens: np.ndarray, rows: int, cols: int, k: int) -> np.ndarray:
-    L = rows * cols
-    struct = tokens[:L].reshape(rows, cols)
-    state = tokens[L:].reshape(rows, cols)
-    flag, bits = struct // 16, struct % 16
-    dirs = [(bits >> d) & 1 for d in range(4)]                       # N, E, S, W
-
-    def rot(a):   # quarter turn clockwise of an array
-        return np.rot90(a, -1)
-    for _ in range(k % 4):
-        flag, state = rot(flag), rot(state)
-        n_, e_, s_, w_ = (rot(d) for d in dirs)
-        dirs = [w_, n_, e_, s_]                                      # new N was W, etc.
-    if k >= 4:                                                       # mirror left-right
-        flag, state = flag[:, ::-1], state[:, ::-1]
-        n_, e_, s_, w_ = (d[:, ::-1] for d in dirs)
-        dirs = [n_, w_, s_, e_]
-    bits = dirs[0] | dirs[1] << 1 | dirs[2] << 2 | dirs[3] << 3
-    return np.concatenate([(flag * 16 + bits).reshape(-1), state.reshape(-1)])
 
 
 TASKS = {"sudoku": SudokuTask, "maze": MazeTask}

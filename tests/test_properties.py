@@ -21,7 +21,6 @@ from puzzles.strategies import (
     sudoku_puzzles,
     sudoku_solutions,
 )
-from puzzles.tasks import _dihedral
 
 BOXES = st.sampled_from([(2, 2), (2, 3), (3, 3)])
 SMALL = st.sampled_from([(2, 2), (2, 3)])
@@ -236,7 +235,7 @@ def test_maze_text_and_tokens_round_trip(pair):
 @given(mazes(rows=6, cols=6, loops=True), st.integers(0, 7))
 def test_maze_symmetries_preserve_validity(pair, k):
     q, a = pair
-    t = _dihedral(mz.encode(q, a), 6, 6, k)
+    t = mz.dihedral(mz.encode(q, a), 6, 6, k)
     q2, a2 = maze_from_tokens(t, 6, 6)
     mz.check_lattice(q2)
     assert mz.verify(q2, a2).solved

@@ -27,9 +27,9 @@ from puzzles.maze.io import check_lattice, format_block, parse_block, read_file,
 from puzzles.maze.solve import count_shortest_paths, dead_end_depth, shortest_length, solve
 from puzzles.maze.generate import MIXED_LOOPS, generate_mixed, generate_one, random_maze
 from puzzles.maze.verify import REASONS, MazeVerdict, verify
-from puzzles.maze.tokens import MASK, N_STRUCT, OFF, ON, VOCAB_SIZE, conflicts, decode, encode, path_cells, vocab
+from puzzles.maze.tokens import MASK, N_STRUCT, OFF, ON, VOCAB_SIZE, conflicts, decode, dihedral, encode, path_cells, vocab
 
 __all__ = ["CHARS", "GENERATORS", "GOAL", "MASK", "MIXED_LOOPS", "N_STRUCT", "OFF", "ON", "OPEN", "PATH", "REASONS",
            "START", "VOCAB_SIZE", "WALL", "MazeVerdict", "cell_distances", "check_lattice", "conflicts",
-           "count_shortest_paths", "dead_end_depth", "decode", "encode", "format_block", "generate_mixed",
+           "count_shortest_paths", "dead_end_depth", "decode", "dihedral", "encode", "format_block", "generate_mixed",
            "generate_one", "parse_block", "path_cells", "random_maze", "read_file", "shortest_length", "solve", "verify", "vocab", "write_file"]

@@ -101,3 +101,28 @@ def path_cells(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
         seen.add(cur)
         out.append(cur)
     return np.array(out, dtype=np.int64)
+
+
+# Passage bit k of a cell points N, E, S, W (k = 0..3). Under a grid symmetry the bits
+# move with the directions: rotating the grid a quarter turn clockwise sends N to E.
+def dihedral(tokens: np.ndarray, rows: int, cols: int, k: int) -> np.ndarray:
+    """A token row [structure(r*c), state(r*c)] under symmetry k of the grid: k % 4
+    quarter turns clockwise, then (k >= 4) a left-right mirror (k < 4 only when r != c)."""
+    L = rows * cols
+    struct = tokens[:L].reshape(rows, cols)
+    state = tokens[L:].reshape(rows, cols)
+    flag, bits = struct // 16, struct % 16
+    dirs = [(bits >> d) & 1 for d in range(4)]                       # N, E, S, W
+
+    def rot(a):   # quarter turn clockwise of an array
+        return np.rot90(a, -1)
+    for _ in range(k % 4):
+        flag, state = rot(flag), rot(state)
+        n_, e_, s_, w_ = (rot(d) for d in dirs)
+        dirs = [w_, n_, e_, s_]                                      # new N was W, etc.
+    if k >= 4:                                                       # mirror left-right
+        flag, state = flag[:, ::-1], state[:, ::-1]
+        n_, e_, s_, w_ = (d[:, ::-1] for d in dirs)
+        dirs = [n_, w_, s_, e_]
+    bits = dirs[0] | dirs[1] << 1 | dirs[2] << 2 | dirs[3] << 3
+    return np.concatenate([(flag * 16 + bits).reshape(-1), state.reshape(-1)])
