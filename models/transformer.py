@@ -156,7 +156,6 @@ class PuzzleTransformer(nn.Module):
         self.seg = nn.Embedding(2, d) if cfg.kind == "arm" else None
         n_pos = 2 * cfg.cells if cfg.kind == "arm" else cfg.cells
         rel, n_rel = _relations(cfg, n_pos)
-        self.n_rel = n_rel // 4 if cfg.kind == "arm" else n_rel      # ids per segment pair
         self.register_buffer("rel", rel, persistent=False)
         self.rel_bias = nn.Parameter(torch.zeros(n_rel, cfg.n_heads))
         causal = torch.ones(n_pos, n_pos, dtype=torch.bool).tril() if cfg.kind == "arm" else None

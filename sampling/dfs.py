@@ -82,8 +82,7 @@ def dfs_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rul
                generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
     """Complete search from ``x``; ``budget`` is the most NFE per row (an int or a [B] tensor)."""
     B = x.shape[0]
-    limit = torch.as_tensor(budget).expand(B).clone() if not torch.is_tensor(budget) or budget.dim() == 0 \
-        else budget.clone()
+    limit = torch.as_tensor(budget).expand(B).clone()          # an int or a [B] tensor
     rows = [_Row(x[r]) for r in range(B)]
     nfe = torch.zeros(B, dtype=torch.long)
     counts = {"backtracks": [0] * B, "undos": [0] * B}
