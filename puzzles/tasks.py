@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from functools import partial
+
 import numpy as np
 
 from puzzles import maze as mz
 from puzzles import sudoku as sd
 from puzzles.io import ParseError
+from puzzles.pmap import pmap
 
 
 @dataclass
@@ -25,6 +28,10 @@ class Batch:
     prompt: np.ndarray
     answer: np.ndarray
     filled: np.ndarray | None = None
+
+
+def _solver_order(qa, box):
+    return sd.solver_order(qa[0], qa[1], box)
 
 
 def _padded(rows: list[np.ndarray]) -> np.ndarray:
@@ -95,12 +102,12 @@ class SudokuTask:
         q = np.stack(qs)
         return Batch(sd.encode(np.stack(ans), self.box), q == 0, sd.encode(q, self.box), _padded(picks), q > 0)
 
-    def pool_orders(self, pool: dict) -> np.ndarray:
+    def pool_orders(self, pool: dict, workers: int = 1) -> np.ndarray:
         """The solver order of every pool puzzle: [N, L, 2] (cell, value), -1 padded."""
         L = self.n * self.n
         out = np.full((len(pool["questions"]), L, 2), -1, dtype=np.int64)
-        for i, (q, a) in enumerate(zip(pool["questions"], pool["answers"])):
-            o = sd.solver_order(q, a, self.box)
+        orders = pmap(partial(_solver_order, box=self.box), list(zip(pool["questions"], pool["answers"])), workers)
+        for i, o in enumerate(orders):
             out[i, :len(o)] = o
         return out
 
@@ -134,17 +141,18 @@ class SudokuTask:
         return sd.encode(g, self.box), allowed, failed
 
     # --- training data
-    def make_pool(self, size: int, seed: int, kind: str = "grids") -> dict:
+    def make_pool(self, size: int, seed: int, kind: str = "grids", workers: int = 1) -> dict:
         """``kind``: 'grids' (complete grids; every cell maskable), 'puzzles' (puzzles with a
         unique solution drawn like the test sets, ``sd.generate_one(seed, i)``: questions and
-        answers, givens never masked) or 'mixed' (``size`` grids and ``size`` minimal puzzles)."""
+        answers, givens never masked) or 'mixed' (``size`` grids and ``size`` minimal puzzles).
+        Puzzles are made on ``workers`` processes (0: every core); the pool does not depend on it."""
         if kind == "puzzles":
-            qs, ans = zip(*(sd.generate_one(seed, i, self.box) for i in range(size)))
+            qs, ans = zip(*pmap(partial(sd.generate_one, seed, box=self.box), range(size), workers))
             return {"questions": np.stack(qs), "answers": np.stack(ans)}
         if kind == "mixed":             # grids, plus minimal puzzles from another stream of the seed
             n2 = self.n * self.n
-            qs, ans = zip(*(sd.generate_one(seed, size + i, self.box, clues=(0, n2), minimal=True)
-                            for i in range(size)))
+            qs, ans = zip(*pmap(partial(sd.generate_one, seed, box=self.box, clues=(0, n2), minimal=True),
+                                range(size, 2 * size), workers))
             return {**self.make_pool(size, seed), "questions": np.stack(qs), "answers": np.stack(ans)}
         rng = np.random.default_rng([seed, 7])
         return {"grids": np.stack([sd.random_grid(rng, self.box) for _ in range(size)])}
@@ -232,11 +240,12 @@ class MazeTask:
 
     RULES: tuple[str, ...] = ()         # no rules for mazes: the conflict check is all there is
 
-    def make_pool(self, size: int, seed: int, kind: str = "wilson") -> dict:
+    def make_pool(self, size: int, seed: int, kind: str = "wilson", workers: int = 1) -> dict:
         """``kind``: 'wilson' (S, G far apart, no loops) or 'mixed' (``mz.generate_mixed``,
-        every generator, loops and endpoint rule, unique shortest paths)."""
+        every generator, loops and endpoint rule, unique shortest paths); ``workers`` as for Sudoku."""
         if kind == "mixed":
-            qs = [mz.generate_mixed(seed, i, self.rows, self.cols, unique_path=True) for i in range(size)]
+            qs = pmap(partial(mz.generate_mixed, seed, rows=self.rows, cols=self.cols, unique_path=True),
+                      range(size), workers)
         else:
             qs = [mz.generate_one(seed, i, self.rows, self.cols, algorithm=self.algorithm,
                                   extra_open=self.extra_open) for i in range(size)]

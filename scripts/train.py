@@ -16,6 +16,7 @@ import math
 import os
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +32,15 @@ from puzzles.io import ParseError
 from puzzles.tasks import get_task
 from scripts.train_config import (_RUNTIME, TrainConfig, config_error, load_resume_state, read_config,
                                   resolve_config)
-from scripts.train_data import draw_batch, eval_keys, file_pool, make_eval_set, make_pool
+from scripts.train_data import draw_batch, eval_keys, file_pool, make_eval_set, make_hard_eval_set, make_pool
 
 
-def lr_at(cfg: TrainConfig, step: int) -> float:
+def lr_at(cfg: TrainConfig, step: int, total: int | None = None) -> float:
+    """Linear warm-up, then cosine down to min_lr_frac * lr at ``total`` (default cfg.steps)."""
+    total = cfg.steps if total is None else total
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    frac = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    frac = (step - cfg.warmup) / max(1, total - cfg.warmup)
     return cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
 
 
@@ -100,7 +103,34 @@ def main(argv=None) -> int:
         return fail(str(e))
 
 
+class StepPlan:
+    """The step count a run ends at: ``cfg.steps``, or with ``time_budget`` the steps that
+    fit the budget at the step rate of the last ``window`` seconds (re-planned at every
+    step; never fewer than the steps already run, never more than ``cfg.steps``)."""
+
+    def __init__(self, cfg: TrainConfig, t_start: float, window: float = 60.0):
+        self.cfg, self.t_start, self.window = cfg, t_start, window
+        self.total = cfg.steps
+        self.marks: deque[tuple[float, int]] = deque()
+
+    def update(self, step: int, now: float) -> int:
+        if not self.cfg.time_budget:
+            return self.total
+        self.marks.append((now, step))
+        while len(self.marks) > 2 and now - self.marks[1][0] >= self.window:
+            self.marks.popleft()
+        left = 60 * self.cfg.time_budget - (now - self.t_start)
+        if left <= 0:
+            self.total = step
+        elif len(self.marks) >= 2:
+            (t0, s0), (t1, s1) = self.marks[0], self.marks[-1]
+            fit = step + int(left * (s1 - s0) / max(t1 - t0, 1e-9))
+            self.total = max(step, min(self.cfg.steps, fit))
+        return self.total
+
+
 def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
+    t_start = time.time()
     ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
     rank = int(os.environ.get("RANK", "0"))
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -110,6 +140,8 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         dist.init_process_group(backend="nccl" if device == "cuda" else "gloo")
         if device == "cuda":
             device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+    if ddp and cfg.time_budget:
+        raise UsageError("--time-budget: each process would plan its own step count; not with torchrun")
     set_threads(cfg.threads)
     precision = resolve_precision(cfg.precision, device)
     task = get_task(cfg.task)
@@ -143,22 +175,25 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         net = DistributedDataParallel(model)
     if cfg.compile:
         net = torch.compile(net)
-    evalset = make_eval_set(task, cfg)
-    pool = file_pool(task, cfg.data) if cfg.data else make_pool(task, cfg, eval_keys(task, evalset))
+    evalset, hardset = make_eval_set(task, cfg), make_hard_eval_set(task, cfg)
+    held_out = eval_keys(task, evalset) | eval_keys(task, hardset)
+    pool = file_pool(task, cfg.data) if cfg.data else make_pool(task, cfg, held_out)
     if rank != 0:
-        evalset = None
+        evalset = hardset = None
     meta_base = {"params": param_count(model), "train_config": cfg.model_dump(mode="json"),
                  "data": cfg.data or f"on-the-fly pool of {cfg.pool_size} (seed {cfg.pool_seed}) + symmetries",
                  "pool_dropped": pool.get("dropped", 0), "world": world, "precision": precision, "threads": torch.get_num_threads()}
 
     last_saved = step
+    plan = StepPlan(cfg, t_start)
 
     def save():
         nonlocal last_saved
         if rank != 0:
             return
         last_saved = step
-        meta = dict(meta_base, step=step, history=history, wall_seconds=wall)
+        ran = cfg.model_copy(update={"steps": plan.total}).model_dump(mode="json")   # the schedule it ran
+        meta = dict(meta_base, train_config=ran, step=step, history=history, wall_seconds=wall)
         save_model(out, model, vocab=task.vocab(), meta=meta)
         atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                      "history": history, "wall": wall, "train_config": cfg.model_dump(mode="json")}, state_path)
@@ -167,13 +202,13 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
     bar = tqdm(total=cfg.steps, initial=step, disable=rank != 0, desc=f"{cfg.task}-{cfg.model}", file=sys.stderr)
     t_run, first_step = time.time(), step
     model.train()
-    while step < cfg.steps:
+    while step < plan.total:
         t0 = time.time()
         rng = np.random.default_rng([cfg.seed, rank, step])
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         b = draw_batch(task, pool, rng, cfg.batch_size, cfg.order)
         for g in opt.param_groups:
-            g["lr"] = lr_at(cfg, step)
+            g["lr"] = lr_at(cfg, step, plan.total)
         with autocast(device, precision):
             if cfg.model == "mdm":
                 loss = mdm_loss(net, torch.from_numpy(b.tokens).to(device),
@@ -197,15 +232,20 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         dt = time.time() - t0
         wall += dt
         bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr_at(cfg, step - 1):.2e}",
+        bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr_at(cfg, step - 1, plan.total):.2e}",
                         ex_s=f"{cfg.batch_size / max(dt, 1e-9):.0f}")
+        if plan.update(step, time.time()) != bar.total:
+            bar.total = plan.total
+            bar.refresh()
         entry = None
-        if rank == 0 and evalset is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.steps):
+        if rank == 0 and evalset is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or step == plan.total):
             entry = {"step": step, "examples": step * cfg.batch_size * world, "wall_seconds": round(wall, 1),
                      "loss": round(loss.item(), 5), **evaluate(model, task, evalset, device, precision)}
+            if hardset is not None:
+                entry["hard_solve_rate"] = evaluate(model, task, hardset, device, precision)["solve_rate"]
             history.append(entry)
             tqdm.write(json.dumps(entry), file=sys.stderr)
-        if step % cfg.save_every == 0 or step == cfg.steps or entry is not None:
+        if step % cfg.save_every == 0 or step == plan.total or entry is not None:
             save()
         if (cfg.minutes and time.time() - t_run > 60 * cfg.minutes) or \
                 (cfg.stop_after and step - first_step >= cfg.stop_after):

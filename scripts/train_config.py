@@ -57,8 +57,16 @@ class TrainConfig(BaseModel):
     eval_every: int = Field(500, ge=0, description="Validate every N steps (0: only at the end).")
     eval_size: int = Field(100, ge=0, description="Held-out puzzles decoded at each validation.")
     eval_seed: int = Field(2000, description="Seed of the validation puzzles.")
+    eval_hard: int = Field(0, ge=0, description="Sudoku: also decode this many minimal validation puzzles (as few "
+                                                "clues as the generator reaches, like hard.csv) at each validation.")
     save_every: int = Field(100, ge=1, description="Write the checkpoint and resume state every N steps.")
     minutes: float = Field(0, ge=0, description="Stop (resumably) after this many wall-clock minutes (0: no limit).")
+    time_budget: float = Field(0, ge=0, description="Fit the run to this many wall-clock minutes from its start "
+                                                    "(pool generation included): the step rate is measured as it "
+                                                    "goes and the cosine schedule ends at the steps that fit, never "
+                                                    "more than --steps (0: off). The checkpoint records the steps run.")
+    workers: int = Field(0, ge=0, description="Processes that generate the training pool (0: every core); the pool "
+                                              "is the same for any count.")
     stop_after: int = Field(0, ge=0, description="Stop (resumably) after this many steps in this invocation (0: no limit).")
     threads: int = Field(0, ge=0, description="torch CPU threads (0: every core of the machine).")
     device: str = Field("auto", description="cuda, mps, cpu or auto (CUDA, then MPS, then CPU).")
@@ -72,6 +80,8 @@ class TrainConfig(BaseModel):
     def _heads_divide_width(self):
         if self.d_model % self.n_heads:
             raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
+        if self.eval_hard and self.task != "sudoku":
+            raise ValueError("eval_hard is for Sudoku (minimal puzzles)")
         if self.order != "raster":
             need = {"solver": "sudoku", "path": "maze"}[self.order]
             if self.model != "arm" or self.task != need:
@@ -84,7 +94,7 @@ class TrainConfig(BaseModel):
 
 
 _RUNTIME = {"eval_every", "eval_size", "save_every", "minutes", "stop_after", "threads", "device", "compile",
-            "steps", "precision"}
+            "steps", "precision", "time_budget", "workers"}
 
 
 def resolve_config(name: str) -> str:

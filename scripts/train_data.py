@@ -26,9 +26,9 @@ def make_pool(task, cfg, held_out: set[bytes] = frozenset()) -> dict:
     """The on-the-fly training pool, minus any item that a shipped test set or ``held_out``
     (the validation keys) holds; ``pool["dropped"]`` counts what was removed."""
     if task.name == "maze":
-        pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.maze_pool)
+        pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.maze_pool, workers=cfg.workers)
     else:
-        pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.sudoku_pool)
+        pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.sudoku_pool, workers=cfg.workers)
     test = shipped_test_keys(task) | set(held_out)
     out, dropped = {}, 0
     for key, parts in (("tokens", ("tokens",)), ("grids", ("grids",)), ("answers", ("questions", "answers"))):
@@ -42,7 +42,7 @@ def make_pool(task, cfg, held_out: set[bytes] = frozenset()) -> dict:
     out["dropped"] = dropped
     out["puzzle_frac"] = cfg.puzzle_frac
     if cfg.order == "solver":
-        out["orders"] = task.pool_orders(out)
+        out["orders"] = task.pool_orders(out, workers=cfg.workers)
     return out
 
 
@@ -94,6 +94,22 @@ def draw_batch(task, pool, rng, size, order: str = "raster"):
         toks = sd.encode(a, task.box)
         return Batch(toks, q == 0, sd.encode(q, task.box), toks)
     return task.batch(pool, rng, size)
+
+
+#: hard validation puzzles come from indices HARD_EVAL_START.. of the validation seed, so they
+#: share no solution grid with the test-like validation puzzles (indices 0..eval_size-1)
+HARD_EVAL_START = 1_000_000
+
+
+def make_hard_eval_set(task, cfg):
+    """``eval_hard`` minimal Sudoku puzzles (as few clues as the generator reaches, like
+    hard.csv) from the validation seed, or None."""
+    if not cfg.eval_hard:
+        return None
+    from puzzles import sudoku as sd
+    n2 = task.n * task.n
+    return np.stack([sd.generate_one(cfg.eval_seed, HARD_EVAL_START + i, task.box, clues=(0, n2), minimal=True)[0]
+                     for i in range(cfg.eval_hard)])
 
 
 def make_eval_set(task, cfg):

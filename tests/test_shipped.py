@@ -60,7 +60,7 @@ def test_shipped_maze_sets_are_disjoint_and_pools_drop_their_items(monkeypatch, 
     task = MazeTask()
     real = task.make_pool(3, 1000, kind="mixed")
     planted = np.concatenate([real["tokens"], mz.encode(mixed_qs[7], mz.solve(mixed_qs[7]))[None]])
-    monkeypatch.setattr(task, "make_pool", lambda size, seed, kind="wilson": {"tokens": planted})
+    monkeypatch.setattr(task, "make_pool", lambda size, seed, kind="wilson", **kw: {"tokens": planted})
     pool = make_pool(task, TrainConfig(task="maze", maze_pool="mixed", pool_size=4))
     assert len(pool["tokens"]) == 3 and "dropped 1 that" in capsys.readouterr().err
 
@@ -76,7 +76,7 @@ def test_sudoku_puzzle_pool_drops_validation_and_test_items(monkeypatch, capsys)
     tq, ta, _ = sd.read_file(str(dataset("sudoku", "test.csv")))
     planted = {"questions": np.concatenate([real["questions"], tq[:1]]),
                "answers": np.concatenate([real["answers"], ta[:1]])}
-    monkeypatch.setattr(task, "make_pool", lambda size, seed, kind="grids": planted)
+    monkeypatch.setattr(task, "make_pool", lambda size, seed, kind="grids", **kw: planted)
     pool = make_pool(task, cfg, eval_keys(task, real["questions"][:2]))   # two pool puzzles held out
     assert len(pool["questions"]) == 3 and pool["dropped"] == 3 and "dropped 3 that" in capsys.readouterr().err
     assert len(pool["orders"]) == 3

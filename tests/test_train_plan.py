@@ -1,0 +1,93 @@
+"""Training at a machine's full speed: parallel pool generation, runs fitted to a time
+budget, and validation on hard (minimal) puzzles."""
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+
+from puzzles import sudoku as sd
+from puzzles.pmap import pmap
+from puzzles.sudoku.generate import is_minimal
+from puzzles.tasks import MazeTask, SudokuTask
+from scripts.train import StepPlan, TrainConfig, lr_at, train
+from scripts.train_data import eval_keys, make_hard_eval_set, make_pool
+
+
+def _square(x):
+    return x * x
+
+
+def test_pmap_equals_serial_in_order():
+    items = list(range(300))
+    assert pmap(_square, items, workers=2) == [x * x for x in items]
+    assert pmap(_square, items[:5], workers=8) == [0, 1, 4, 9, 16]      # small: runs here
+
+
+def test_parallel_pools_equal_serial_pools():
+    task = SudokuTask()
+    a, b = task.make_pool(130, 4, kind="puzzles", workers=1), task.make_pool(130, 4, kind="puzzles", workers=2)
+    assert np.array_equal(a["questions"], b["questions"]) and np.array_equal(a["answers"], b["answers"])
+    assert np.array_equal(task.pool_orders(a, workers=1), task.pool_orders(a, workers=2))
+    maze = MazeTask()
+    assert np.array_equal(maze.make_pool(130, 2, kind="mixed", workers=1)["tokens"],
+                          maze.make_pool(130, 2, kind="mixed", workers=2)["tokens"])
+    one = partial(sd.generate_one, 4, box=task.box)
+    assert np.array_equal(one(7)[0], a["questions"][7])
+
+
+def test_step_plan_fits_the_budget_and_never_exceeds_steps():
+    cfg = TrainConfig(steps=10_000, time_budget=1.0, warmup=10)     # 60 s
+    plan = StepPlan(cfg, t_start=0.0, window=5.0)
+    for step in range(1, 101):                  # 10 steps per second
+        total = plan.update(step, step / 10)
+    assert total == 100 + int((60 - 10) * 10)   # 50 s left at 10 steps/s
+    for step in range(101, 131):                # slows to 1 step per second
+        total = plan.update(step, 10 + (step - 100))
+    assert total == 130 + 20                    # 20 s left at the recent rate
+    fast = StepPlan(cfg.model_copy(update={"steps": 200}), 0.0)
+    for step in range(1, 50):
+        total = fast.update(step, step / 10)
+    assert total == 200                         # the config's steps cap the plan
+    late = StepPlan(cfg, 0.0)
+    assert late.update(1, 30.0) == 10_000 and late.update(2, 61.0) == 2    # past the budget: stop
+    off = StepPlan(TrainConfig(steps=77), 0.0)
+    assert off.update(50, 1e9) == 77            # no budget: the config's steps
+
+
+def test_cosine_ends_at_the_planned_total():
+    cfg = TrainConfig(steps=1000, warmup=0, lr=1.0, min_lr_frac=0.1)
+    assert lr_at(cfg, 100, total=100) == pytest.approx(0.1)
+    assert lr_at(cfg, 0, total=100) == pytest.approx(1.0)
+    assert lr_at(cfg, 500) == pytest.approx(0.55)
+
+
+def test_time_budget_run_records_the_steps_it_ran(tmp_path):
+    cfg = TrainConfig(task="sudoku", steps=100_000, batch_size=4, d_model=16, n_layers=1, n_heads=2, pool_size=4,
+                      eval_size=0, save_every=1000, warmup=2, threads=1, time_budget=0.05)   # 3 s
+    assert train(cfg, str(tmp_path / "t.pt")) == 0
+    meta = torch.load(tmp_path / "t.pt", weights_only=True)["meta"]
+    assert 0 < meta["step"] < 100_000
+    assert meta["train_config"]["steps"] == meta["step"]    # the schedule it ran, not the cap
+
+
+def test_hard_validation_puzzles_are_minimal_held_out_and_logged(tmp_path):
+    task = SudokuTask()
+    cfg = TrainConfig(task="sudoku", sudoku_pool="mixed", eval_hard=3, eval_size=2, eval_seed=5)
+    hard = make_hard_eval_set(task, cfg)
+    assert hard.shape == (3, 81)
+    assert all(is_minimal(q, task.box) and sd.count_solutions(q, task.box, limit=2) == 1 for q in hard)
+    assert make_hard_eval_set(task, cfg.model_copy(update={"eval_hard": 0})) is None
+    keys = eval_keys(task, hard)
+    pool = make_pool(task, cfg.model_copy(update={"pool_size": 4}), keys)
+    assert not keys & {np.asarray(a, np.int64).tobytes() for a in pool["answers"]}
+    run = TrainConfig(task="sudoku", sudoku_pool="mixed", steps=2, batch_size=4, d_model=16, n_layers=1,
+                      n_heads=2, pool_size=4, eval_size=2, eval_hard=2, save_every=10, warmup=1, threads=1)
+    assert train(run, str(tmp_path / "h.pt")) == 0
+    entry = torch.load(tmp_path / "h.pt", weights_only=True)["meta"]["history"][-1]
+    assert 0 <= entry["hard_solve_rate"] <= 1 and "solve_rate" in entry
+
+
+def test_eval_hard_is_for_sudoku():
+    with pytest.raises(ValueError, match="eval_hard is for Sudoku"):
+        TrainConfig(task="maze", eval_hard=5)
