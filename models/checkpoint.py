@@ -103,3 +103,29 @@ def _first_error(e: Exception) -> str:
         err = e.errors()[0]
         return f"{'.'.join(str(x) for x in err['loc']) or 'config'}: {err['msg']}"
     return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+# --- training provenance: examples seen and the learning curve, across fine-tuning stages
+
+def examples_seen(meta: dict) -> int:
+    """Training examples behind a checkpoint: its own steps x batch x processes, plus those
+    of the checkpoint it started from (``meta['init']``, written by ``scripts.train --init``)."""
+    tc = meta.get("train_config", {})
+    own = int(meta.get("step", 0)) * int(tc.get("batch_size", 0)) * int(meta.get("world", 1))
+    return own + int((meta.get("init") or {}).get("examples", 0))
+
+
+def learning_curve(meta: dict) -> list[dict]:
+    """Validation history with ``examples`` counted from the first stage: the history of
+    the checkpoint it started from, then its own (steps restart in each stage)."""
+    init = meta.get("init") or {}
+    base = int(init.get("examples", 0))
+    per_step = int(meta.get("train_config", {}).get("batch_size", 0)) * int(meta.get("world", 1))
+    own = [dict(h, examples=base + h.get("examples", h["step"] * per_step)) for h in meta.get("history", [])]
+    return [dict(h) for h in init.get("history", [])] + own
+
+
+def init_record(path: str | Path, meta: dict) -> dict:
+    """What a fine-tuned checkpoint records of the one it started from (``meta['init']``)."""
+    return {"checkpoint": Path(path).name, "examples": examples_seen(meta), "history": learning_curve(meta),
+            "train_config": meta.get("train_config", {})}

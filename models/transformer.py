@@ -210,7 +210,10 @@ class PuzzleTransformer(nn.Module):
         """Bias (B, h, T, S) from the cells of queries (cq [B, T], sq [T]) and keys (ck [B, S], sk [S])."""
         rel, n = _cell_relation(self.cfg, cq[:, :, None], ck[:, None, :])
         rel = rel + n * (2 * sq[:, None] + sk[None])
-        b = self.rel_bias[rel].permute(0, 3, 1, 2)
+        # F.embedding, not rel_bias[rel]: the same values, but on CUDA its backward sums
+        # the per-example gradients by sorting, where indexing's backward serialises
+        # millions of atomic adds onto a few dozen entries.
+        b = F.embedding(rel, self.rel_bias).permute(0, 3, 1, 2)
         S = ck.shape[1]
         T = cq.shape[1]
         return b.masked_fill(~self.causal[q0:q0 + T, :S], float("-inf"))

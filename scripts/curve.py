@@ -13,15 +13,14 @@ from __future__ import annotations
 import json
 import sys
 
-from models.checkpoint import CheckpointError, load_checkpoint
+from models.checkpoint import CheckpointError, learning_curve, load_checkpoint
 from puzzles.cli import Parser, UsageError, check_output, fail
 
 
 def curve(ck: dict) -> list[dict]:
-    """History rows with ``examples`` filled in (older runs stored only the step)."""
-    tc = ck["meta"].get("train_config", {})
-    per_step = int(tc.get("batch_size", 0))
-    return [dict(h, examples=h.get("examples", h["step"] * per_step)) for h in ck["meta"].get("history", [])]
+    """History rows with ``examples`` filled in (older runs stored only the step), the
+    stages a fine-tuned checkpoint started from first."""
+    return learning_curve(ck["meta"])
 
 
 def plot(curves: dict[str, list[dict]], path: str) -> bool:

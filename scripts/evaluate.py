@@ -89,11 +89,12 @@ def default_arms(task: str) -> list[str]:
 
 
 def model_facts(model, ck: dict) -> dict:
-    """Parameters and training examples (steps x batch) from a checkpoint's metadata."""
+    """Parameters and training examples (steps x batch, every fine-tuning stage counted)
+    from a checkpoint's metadata."""
+    from models.checkpoint import examples_seen
     from models.transformer import param_count
     meta = ck.get("meta", {})
-    tc = meta.get("train_config", {})
-    examples = int(meta.get("step", 0)) * int(tc.get("batch_size", 0)) * int(meta.get("world", 1))
+    examples = examples_seen(meta)
     return {"params": param_count(model), "train_examples": examples or None,
             "train_minutes": round(meta["wall_seconds"] / 60, 1) if meta.get("wall_seconds") else None}
 

@@ -151,7 +151,8 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
     if cfg.init:
         from models.checkpoint import CheckpointError, load_checkpoint
         try:
-            model.load_state_dict(load_checkpoint(cfg.init)["state_dict"])
+            parent = load_checkpoint(cfg.init)
+            model.load_state_dict(parent["state_dict"])
         except (CheckpointError, RuntimeError) as e:
             raise UsageError(f"--init: {cfg.init}: cannot start from it ({str(e).splitlines()[0]})") from None
     state_path = Path(str(out) + ".state")
@@ -183,6 +184,9 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
     meta_base = {"params": param_count(model), "train_config": cfg.model_dump(mode="json"),
                  "data": cfg.data or f"on-the-fly pool of {cfg.pool_size} (seed {cfg.pool_seed}) + symmetries",
                  "pool_dropped": pool.get("dropped", 0), "world": world, "precision": precision, "threads": torch.get_num_threads()}
+    if cfg.init:
+        from models.checkpoint import init_record
+        meta_base["init"] = init_record(cfg.init, parent.get("meta", {}))
 
     last_saved = step
     plan = StepPlan(cfg, t_start)

@@ -91,3 +91,15 @@ def test_hard_validation_puzzles_are_minimal_held_out_and_logged(tmp_path):
 def test_eval_hard_is_for_sudoku():
     with pytest.raises(ValueError, match="eval_hard is for Sudoku"):
         TrainConfig(task="maze", eval_hard=5)
+
+
+def test_fine_tuning_counts_both_stages(tmp_path):
+    from models.checkpoint import examples_seen, learning_curve
+    base = dict(task="sudoku", batch_size=4, d_model=16, n_layers=1, n_heads=2, pool_size=4, eval_size=2,
+                eval_every=2, save_every=10, warmup=1, threads=1)
+    assert train(TrainConfig(**base, steps=4), str(tmp_path / "a.pt")) == 0
+    assert train(TrainConfig(**base, steps=2, init=str(tmp_path / "a.pt")), str(tmp_path / "b.pt")) == 0
+    meta = torch.load(tmp_path / "b.pt", weights_only=True)["meta"]
+    assert meta["init"]["examples"] == 16 and meta["init"]["checkpoint"] == "a.pt"
+    assert examples_seen(meta) == 16 + 8
+    assert [h["examples"] for h in learning_curve(meta)] == [8, 16, 24]     # stage 1 at 8, 16; stage 2 at 16 + 8
