@@ -8,7 +8,6 @@ Pure numpy: torch-side code converts with ``torch.from_numpy``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from functools import partial
 
 import numpy as np

@@ -30,8 +30,7 @@ from models.transformer import ModelConfig, PuzzleTransformer, param_count
 from puzzles.cli import Parser, UsageError, check_output, fail, strict_bool
 from puzzles.io import ParseError
 from puzzles.tasks import get_task
-from scripts.train_config import (_RUNTIME, TrainConfig, config_error, load_resume_state, read_config,
-                                  resolve_config)
+from scripts.train_config import _RUNTIME, TrainConfig, config_error, load_resume_state, read_config, resolve_config
 from scripts.train_data import draw_batch, eval_keys, file_pool, make_eval_set, make_hard_eval_set, make_pool
 
 

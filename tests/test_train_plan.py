@@ -41,7 +41,7 @@ def test_step_plan_fits_the_budget_and_never_exceeds_steps():
     plan = StepPlan(cfg, t_start=0.0, window=5.0)
     for step in range(1, 101):                  # 10 steps per second
         total = plan.update(step, step / 10)
-    assert total == 100 + int((60 - 10) * 10)   # 50 s left at 10 steps/s
+    assert total == 100 + ((60 - 10) * 10)   # 50 s left at 10 steps/s
     for step in range(101, 131):                # slows to 1 step per second
         total = plan.update(step, 10 + (step - 100))
     assert total == 130 + 20                    # 20 s left at the recent rate
@@ -95,8 +95,8 @@ def test_eval_hard_is_for_sudoku():
 
 def test_fine_tuning_counts_both_stages(tmp_path):
     from models.checkpoint import examples_seen, learning_curve
-    base = dict(task="sudoku", batch_size=4, d_model=16, n_layers=1, n_heads=2, pool_size=4, eval_size=2,
-                eval_every=2, save_every=10, warmup=1, threads=1)
+    base = {"task": "sudoku", "batch_size": 4, "d_model": 16, "n_layers": 1, "n_heads": 2, "pool_size": 4,
+            "eval_size": 2, "eval_every": 2, "save_every": 10, "warmup": 1, "threads": 1}
     assert train(TrainConfig(**base, steps=4), str(tmp_path / "a.pt")) == 0
     assert train(TrainConfig(**base, steps=2, init=str(tmp_path / "a.pt")), str(tmp_path / "b.pt")) == 0
     meta = torch.load(tmp_path / "b.pt", weights_only=True)["meta"]
