@@ -62,9 +62,12 @@ def main(argv=None) -> int:
         print(f"== {p}: {ck['task']} {ck['kind']}, {ck['meta'].get('params', '?')} parameters, "
               f"batch {tc.get('batch_size', '?')}, {ck['meta'].get('wall_seconds', 0) / 60:.0f} min, "
               f"{ck['meta'].get('precision', 'fp32')}")
-        print(f"{'step':>7} {'examples':>10} {'loss':>8} {'val solve':>10}")
+        hard = any("hard_solve_rate" in r for r in rows)     # --eval-hard: minimal validation puzzles too
+        print(f"{'step':>7} {'examples':>10} {'loss':>8} {'val solve':>10}" + (f" {'val hard':>9}" if hard else ""))
         for r in rows:
-            print(f"{r['step']:>7} {r['examples']:>10} {r.get('loss', float('nan')):>8.4f} {100 * r['solve_rate']:>9.1f}%")
+            h = r.get("hard_solve_rate")
+            print(f"{r['step']:>7} {r['examples']:>10} {r.get('loss', float('nan')):>8.4f} {100 * r['solve_rate']:>9.1f}%"
+                  + ("" if not hard else f" {100 * h:>8.1f}%" if h is not None else f" {'':>9}"))
     if a.plot and plot(curves, a.plot):
         print(f"wrote {a.plot}", file=sys.stderr)
     if a.json:

@@ -232,10 +232,11 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         step += 1
+        lv = loss.item()        # waits for the device, so dt (and wall) include GPU time
         dt = time.time() - t0
         wall += dt
         bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr_at(cfg, step - 1, plan.total):.2e}",
+        bar.set_postfix(loss=f"{lv:.4f}", lr=f"{lr_at(cfg, step - 1, plan.total):.2e}",
                         ex_s=f"{cfg.batch_size / max(dt, 1e-9):.0f}")
         if plan.update(step, time.time()) != bar.total:
             bar.total = plan.total
@@ -243,7 +244,7 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         entry = None
         if rank == 0 and evalset is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or step == plan.total):
             entry = {"step": step, "examples": step * cfg.batch_size * world, "wall_seconds": round(wall, 1),
-                     "loss": round(loss.item(), 5), **evaluate(model, task, evalset, device, precision)}
+                     "loss": round(lv, 5), **evaluate(model, task, evalset, device, precision)}
             if hardset is not None:
                 entry["hard_solve_rate"] = evaluate(model, task, hardset, device, precision)["solve_rate"]
             history.append(entry)
