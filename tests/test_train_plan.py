@@ -1,6 +1,10 @@
 """Training at a machine's full speed: parallel pool generation, runs fitted to a time
 budget, and validation on hard (minimal) puzzles."""
+import json
+import os
+import subprocess
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,3 +107,24 @@ def test_fine_tuning_counts_both_stages(tmp_path):
     assert meta["init"]["examples"] == 16 and meta["init"]["checkpoint"] == "a.pt"
     assert examples_seen(meta) == 16 + 8
     assert [h["examples"] for h in learning_curve(meta)] == [8, 16, 24]     # stage 1 at 8, 16; stage 2 at 16 + 8
+
+
+def test_train_parallel_runs_configs_side_by_side(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    script = root / "scripts" / "train_parallel.sh"
+    usage = subprocess.run(["bash", str(script)], capture_output=True, text=True, cwd=root, check=False)
+    assert usage.returncode == 2 and "MINUTES" in usage.stdout
+    tiny = {"task": "sudoku", "steps": 100_000, "batch_size": 4, "d_model": 16, "n_layers": 1, "n_heads": 2,
+            "pool_size": 4, "eval_size": 0, "save_every": 1000, "warmup": 2, "threads": 1}
+    cfgs = []
+    for name, extra in (("a", {}), ("b", {"seed": 1})):
+        p = tmp_path / f"{name}.json"
+        p.write_text(json.dumps({**tiny, **extra}))
+        cfgs.append(str(p))
+    out = tmp_path / "runs"
+    r = subprocess.run(["bash", str(script), str(out), "0.05", *cfgs], capture_output=True, text=True, cwd=root,
+                       env={**os.environ, "POLL": "1"}, timeout=120, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for name in ("a", "b"):
+        meta = torch.load(out / f"{name}.pt", weights_only=True)["meta"]
+        assert 0 < meta["step"] == meta["train_config"]["steps"] < 100_000
