@@ -16,10 +16,11 @@ emulated and slower than fp32.
 from __future__ import annotations
 
 import contextlib
-import os
 from functools import lru_cache
 
 import torch
+
+from puzzles.pmap import cores as machine_cores  # CPU cores this process may run on
 
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -78,14 +79,6 @@ def pick_device(name: str) -> str:
     if name == "mps" and not has_mps:
         raise RuntimeChoiceError("--device: mps asked for, but this machine has no MPS device")
     return name
-
-
-def machine_cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def set_threads(n: int) -> int:

@@ -15,6 +15,7 @@ MIN_PER_WORKER = 64
 
 
 def cores() -> int:
+    """CPU cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:

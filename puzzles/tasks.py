@@ -16,6 +16,7 @@ from puzzles import maze as mz
 from puzzles import sudoku as sd
 from puzzles.io import ParseError
 from puzzles.pmap import pmap
+from puzzles.sudoku.generate import generate_minimal
 
 
 @dataclass
@@ -149,9 +150,7 @@ class SudokuTask:
             qs, ans = zip(*pmap(partial(sd.generate_one, seed, box=self.box), range(size), workers))
             return {"questions": np.stack(qs), "answers": np.stack(ans)}
         if kind == "mixed":             # grids, plus minimal puzzles from another stream of the seed
-            n2 = self.n * self.n
-            qs, ans = zip(*pmap(partial(sd.generate_one, seed, box=self.box, clues=(0, n2), minimal=True),
-                                range(size, 2 * size), workers))
+            qs, ans = zip(*pmap(partial(generate_minimal, seed, box=self.box), range(size, 2 * size), workers))
             return {**self.make_pool(size, seed), "questions": np.stack(qs), "answers": np.stack(ans)}
         rng = np.random.default_rng([seed, 7])
         return {"grids": np.stack([sd.random_grid(rng, self.box) for _ in range(size)])}

@@ -17,12 +17,6 @@ from models.checkpoint import CheckpointError, learning_curve, load_checkpoint
 from puzzles.cli import Parser, UsageError, check_output, fail
 
 
-def curve(ck: dict) -> list[dict]:
-    """History rows with ``examples`` filled in (older runs stored only the step), the
-    stages a fine-tuned checkpoint started from first."""
-    return learning_curve(ck["meta"])
-
-
 def plot(curves: dict[str, list[dict]], path: str) -> bool:
     from puzzles.io import atomic_write_figure, pyplot
     plt = pyplot()
@@ -56,7 +50,7 @@ def main(argv=None) -> int:
         return fail(str(e))
     curves = {}
     for p, ck in cks.items():
-        rows = curve(ck)
+        rows = learning_curve(ck["meta"])     # every stage, examples counted from the first
         curves[p] = rows
         tc = ck["meta"].get("train_config", {})
         print(f"== {p}: {ck['task']} {ck['kind']}, {ck['meta'].get('params', '?')} parameters, "

@@ -106,10 +106,8 @@ def make_hard_eval_set(task, cfg):
     hard.csv) from the validation seed, or None."""
     if not cfg.eval_hard:
         return None
-    from puzzles import sudoku as sd
-    n2 = task.n * task.n
-    return np.stack([sd.generate_one(cfg.eval_seed, HARD_EVAL_START + i, task.box, clues=(0, n2), minimal=True)[0]
-                     for i in range(cfg.eval_hard)])
+    from puzzles.sudoku.generate import generate_minimal
+    return np.stack([generate_minimal(cfg.eval_seed, HARD_EVAL_START + i, task.box)[0] for i in range(cfg.eval_hard)])
 
 
 def make_eval_set(task, cfg):

@@ -69,6 +69,13 @@ def generate_one(seed: int, index: int, box: Box = DEFAULT_BOX, *, clues: tuple[
     raise RuntimeError(f"no puzzle met the constraints in {max_tries} tries (seed={seed}, index={index})")
 
 
+def generate_minimal(seed: int, index: int, box: Box = DEFAULT_BOX) -> tuple[np.ndarray, np.ndarray]:
+    """Puzzle ``index`` of ``seed`` with clues removed until none can go (any difficulty):
+    what the ``mixed`` training pool and ``--eval-hard`` validation draw."""
+    n = geometry(box).n
+    return generate_one(seed, index, box, clues=(0, n * n), minimal=True)
+
+
 def _minimize(puzzle: np.ndarray, rng: np.random.Generator, geo) -> np.ndarray:
     """Drop clues in random order while the solution stays unique. One pass is enough:
     a clue that cannot go now cannot go after others went (fewer clues, more solutions)."""
