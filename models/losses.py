@@ -40,7 +40,7 @@ def mdm_loss(model, x0: torch.Tensor, maskable: torch.Tensor, *, mask_id: int,
 
 
 def arm_loss(model, prompt: torch.Tensor, answer: torch.Tensor, filled: torch.Tensor | None = None,
-             pick_values: int = 0) -> torch.Tensor:
+             pick_values: int = 0, groups: torch.Tensor | None = None) -> torch.Tensor:
     """Teacher-forced next-token loss on the answer of [prompt(L), answer(K)].
 
     Position L-1+k predicts answer[k], so the input is the sequence minus its last token.
@@ -51,6 +51,12 @@ def arm_loss(model, prompt: torch.Tensor, answer: torch.Tensor, filled: torch.Te
     ``pick_values`` values per cell): a token naming a cell that is already filled (a
     given, S, or an earlier pick) gets no probability, as in decoding
     (``sampling.pick_decode``), so the model never spends capacity on that structure.
+
+    ``groups`` [B, K] (-1 padded): answer tokens with the same group id may come in any
+    order (the solver's rounds: the fills of one round do not depend on each other). The
+    target at step k is then the *set* of tokens left in k's group, answer[j] for j >= k
+    with groups[j] == groups[k], and the loss is -log of the probability the model puts on
+    that set. Groups of one token give the plain cross-entropy.
     """
     L = prompt.shape[1]
     seq = torch.cat([prompt, answer], 1)[:, :-1]
@@ -62,4 +68,13 @@ def arm_loss(model, prompt: torch.Tensor, answer: torch.Tensor, filled: torch.Te
         before = torch.cumsum(picked.int(), 1) - picked.int()        # picks strictly before k
         taken = (filled[:, None, :] | (before > 0)) & (answer >= 0)[..., None]   # padding: nothing masked
         logits = logits.view(B, K, C, pick_values).masked_fill(taken[..., None], float("-inf")).view(B, K, -1)
-    return F.cross_entropy(logits.transpose(1, 2), answer, ignore_index=-1)
+    if groups is None:
+        return F.cross_entropy(logits.transpose(1, 2), answer, ignore_index=-1)
+    K = answer.shape[1]
+    logp = torch.log_softmax(logits.float(), -1)                               # (B, K, V)
+    at = logp.gather(2, answer.clamp_min(0)[:, None, :].expand(-1, K, -1))    # [b, k, j] = logp[b, k, answer[j]]
+    later = torch.ones(K, K, dtype=torch.bool, device=answer.device).triu()   # j >= k
+    same = (groups[:, :, None] == groups[:, None, :]) & later & (answer >= 0)[:, None, :]
+    valid = answer >= 0
+    nll = -torch.logsumexp(at.masked_fill(~same, float("-inf")), 2)           # (B, K)
+    return nll[valid].mean()

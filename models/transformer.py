@@ -12,12 +12,16 @@ Sequence layouts (L = rows * cols cells):
     mdm, paired=True : [structure(L), state(L)], folded to L positions by summing the two
                        embeddings of each cell (mazes: 100 positions, not 200 or 441)
     arm, raster      : [prompt(L), answer(L)], causal; the answer half is emitted in
-                       raster order, one token per forward call (KV cache)
+                       raster order, one token per forward call (KV cache). With
+                       ``prefix`` the prompt attends to itself both ways (a prefix LM);
+                       every answer position still sees only what came before it.
     arm, solver/path : [prompt(L), picks(K)], causal; each answer token *names a cell*
                        (Sudoku: a (cell, value) pair, id cell*n + value-1; mazes: a path
                        cell), so the model picks where to write as well as what. A pick is
                        embedded as value + its cell's position; attention biases follow
-                       the named cells, computed per example.
+                       the named cells, computed per example. ``pick_head='pointer'``
+                       scores each (cell, value) from the last position's state and that
+                       cell's prompt state instead of one linear map of the last state.
 """
 from __future__ import annotations
 
@@ -55,6 +59,12 @@ class ModelConfig(BaseModel):
     order: Literal["raster", "solver", "path"] = Field(
         "raster", description="ARM answer order: raster (one token per cell) or cell-naming picks: "
                               "solver ((cell, value) pairs, Sudoku), path (path cells, mazes).")
+    pick_head: Literal["linear", "pointer"] = Field(
+        "linear", description="Cell-naming ARMs: score (cell, value) with one linear map of the last position "
+                              "(linear), or per cell, from the last position and that cell's prompt position "
+                              "(pointer: an additive attention score per value, as in pointer networks).")
+    prefix: bool = Field(False, description="ARM: the prompt attends to itself both ways (a prefix LM, as "
+                                            "an encoder reads its input); the answer stays causal.")
 
     @model_validator(mode="after")
     def _heads_divide_width(self):
@@ -62,6 +72,10 @@ class ModelConfig(BaseModel):
             raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
         if not 0 <= self.mask_id < self.vocab_size or any(not 0 <= t < self.vocab_size for t in self.out_tokens):
             raise ValueError("mask_id and out_tokens must be ids below vocab_size")
+        if self.pick_head == "pointer" and self.order == "raster":
+            raise ValueError("pick_head 'pointer' is for the cell-naming ARMs (order solver or path)")
+        if self.prefix and self.kind != "arm":
+            raise ValueError("prefix is for ARMs (an MDM reads everything both ways)")
         if self.order != "raster" and (self.kind != "arm" or (self.order == "solver") != (self.task == "sudoku")):
             raise ValueError(f"order {self.order!r} needs an ARM for "
                              f"{'sudoku' if self.order == 'solver' else 'maze'}")
@@ -159,13 +173,25 @@ class PuzzleTransformer(nn.Module):
         self.register_buffer("rel", rel, persistent=False)
         self.rel_bias = nn.Parameter(torch.zeros(n_rel, cfg.n_heads))
         causal = torch.ones(n_pos, n_pos, dtype=torch.bool).tril() if cfg.kind == "arm" else None
+        if cfg.prefix:      # prefix LM: the prompt (first L positions) is read both ways
+            causal[:cfg.cells, :cfg.cells] = True
         self.register_buffer("causal", causal, persistent=False)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(d)
         self.picks = cfg.n_picks > 0
         if self.picks:     # a pick's value embedding; its cell comes from the position embeddings
             self.val = nn.Embedding(cfg.pick_values, d)
-        self.head = nn.Linear(d, cfg.n_picks if self.picks else cfg.vocab_size)
+        self.pointer = cfg.pick_head == "pointer"
+        if self.pointer:   # score(t, c, v) = out(gelu(state(h_t) + cell(z_c) + board_t(c)))[v]
+            dp = d // 2
+            self.ptr_state = nn.Linear(d, dp, bias=False)
+            self.ptr_cell = nn.Linear(d, dp)
+            self.ptr_pick = nn.Linear(d, dp, bias=False)
+            n_cell_rel = _cell_relation(cfg, torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, 1, dtype=torch.long))[1]
+            self.ptr_rel = nn.Embedding(n_cell_rel, dp)
+            self.head = nn.Linear(dp, cfg.pick_values)
+        else:
+            self.head = nn.Linear(d, cfg.n_picks if self.picks else cfg.vocab_size)
         allowed = torch.zeros(cfg.n_picks if self.picks else cfg.vocab_size, dtype=torch.bool)
         allowed[list(range(cfg.n_picks)) if self.picks else list(cfg.out_tokens)] = True
         self.register_buffer("blocked", ~allowed, persistent=False)
@@ -224,7 +250,24 @@ class PuzzleTransformer(nn.Module):
         bias = self._pick_bias(cell, seg, cell, seg, 0)
         for blk in self.stack():
             h = blk(h, bias)
-        return self._head(h)
+        if not self.pointer:
+            return self._head(h)
+        L = self.cfg.cells
+        # position L-1+t predicts pick t and has read picks 0..t-1 (fed at L..L+t-1)
+        g = self._board(h[:, L:], cell[:, L:])                            # (B, L, K-1, dp)
+        board = torch.cat([torch.zeros_like(g[:, :, :1]), g.cumsum(2)], 2).transpose(1, 2)   # (B, K, L, dp)
+        out = self._head(h[:, L - 1:], h[:, :L], board)
+        # prompt positions other than the last predict nothing in a cell-naming ARM
+        return torch.cat([out.new_zeros(out.shape[0], L - 1, out.shape[2]), out], 1)
+
+    def _board(self, hp: torch.Tensor, cp: torch.Tensor) -> torch.Tensor:
+        """What picks (states hp [B, K, d], cells cp [B, K]) tell each cell c: a vector per
+        (c, pick), gated by the relation between c and the picked cell (same row, column,
+        box; grid offset) -> [B, L, K, dp]. Summed over the picks read so far, it is each
+        cell's view of the board the ARM has written."""
+        cells = torch.arange(self.cfg.cells, device=cp.device)
+        rel, _ = _cell_relation(self.cfg, cells[None, :, None], cp[:, None, :])   # (B, L, K)
+        return self.ptr_rel(rel) * self.ptr_pick(self.ln_f(hp))[:, None]
 
     def _bias(self, q0: int, T: int, S: int) -> torch.Tensor:
         """Additive attention bias (1, h, T, S) for queries q0..q0+T-1 over keys 0..S-1."""
@@ -237,8 +280,16 @@ class PuzzleTransformer(nn.Module):
         """The blocks in the order they run: the stack ``loops`` times, weights shared."""
         return list(self.blocks) * self.cfg.loops
 
-    def _head(self, h: torch.Tensor) -> torch.Tensor:
-        logits = self.head(self.ln_f(h)).float()
+    def _head(self, h: torch.Tensor, z: torch.Tensor | None = None, board: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits [B, T, V] of hidden states h [B, T, d]; the pointer head also reads the
+        prompt's last-layer states z [B, L, d], one per cell, and each cell's board vector
+        [B, T, L, dp] (``_board``, summed over the picks read before each position)."""
+        if self.pointer:
+            B, T, _ = h.shape
+            a = self.ptr_state(self.ln_f(h))[:, :, None] + self.ptr_cell(self.ln_f(z))[:, None] + board
+            logits = self.head(F.gelu(a)).reshape(B, T, -1).float()
+        else:
+            logits = self.head(self.ln_f(h)).float()
         return logits.masked_fill(self.blocked, float("-inf"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -288,6 +339,15 @@ class PuzzleTransformer(nn.Module):
         for blk, kv in zip(self.stack(), cache["kv"]):
             h = blk(h, bias, kv)
         cache["pos"] = start + T
+        if self.pointer:
+            L = self.cfg.cells
+            if start == 0:      # the prompt's last-layer states, read by every later call
+                cache["z"] = h[:, :L]
+                cache["board"] = h.new_zeros(h.shape[0], L, self.ptr_rel.embedding_dim, dtype=torch.float32)
+            k0 = max(L - start, 0)  # the picks among the fed tokens join the board
+            if k0 < T:
+                cache["board"] = cache["board"] + self._board(h[:, k0:], cell[:, k0:]).sum(2)
+            return self._head(h[:, -1:], cache["z"], cache["board"][:, None])[:, 0], cache
         return self._head(h[:, -1]), cache
 
 

@@ -22,16 +22,19 @@ from puzzles.sudoku.generate import generate_minimal
 @dataclass
 class Batch:
     """Training batch. MDM: ``tokens`` with ``maskable``; ARM: ``prompt`` and ``answer``;
-    cell-naming ARMs also ``filled``, the cells filled before the first pick [B, L]."""
+    cell-naming ARMs also ``filled``, the cells filled before the first pick [B, L], and
+    optionally ``groups`` [B, K]: answer tokens of one group may come in any order (the
+    solver's rounds; -1 padded)."""
     tokens: np.ndarray
     maskable: np.ndarray
     prompt: np.ndarray
     answer: np.ndarray
     filled: np.ndarray | None = None
+    groups: np.ndarray | None = None
 
 
-def _solver_order(qa, box):
-    return sd.solver_order(qa[0], qa[1], box)
+def _solver_rounds(qa, box):
+    return sd.solver_rounds(qa[0], qa[1], box)
 
 
 def _padded(rows: list[np.ndarray]) -> np.ndarray:
@@ -90,23 +93,27 @@ class SudokuTask:
 
     def pick_batch(self, pool: dict, rng: np.random.Generator, size: int) -> Batch:
         """Solver-order ARM batch: puzzles, solutions and their orders under one random
-        symmetry per row; answers are pair ids, padded with -1 to the longest row."""
+        symmetry per row; answers are pair ids and groups the solver's rounds, both padded
+        with -1 to the longest row."""
         idx = rng.integers(len(pool["questions"]), size=size)
-        qs, ans, picks = [], [], []
+        qs, ans, picks, rounds = [], [], [], []
         for i in idx:
             perm, dmap = sd.random_symmetry(rng, self.box)
             qs.append(dmap[pool["questions"][i][perm]])
             ans.append(dmap[pool["answers"][i][perm]])
             order = pool["orders"][i]
-            picks.append(sd.to_pairs(sd.map_order(order[order[:, 0] >= 0], perm, dmap), self.n))
+            order = order[order[:, 0] >= 0]
+            picks.append(sd.to_pairs(sd.map_order(order[:, :2], perm, dmap), self.n))
+            rounds.append(order[:, 2])
         q = np.stack(qs)
-        return Batch(sd.encode(np.stack(ans), self.box), q == 0, sd.encode(q, self.box), _padded(picks), q > 0)
+        return Batch(sd.encode(np.stack(ans), self.box), q == 0, sd.encode(q, self.box), _padded(picks), q > 0,
+                     _padded(rounds))
 
     def pool_orders(self, pool: dict, workers: int = 1) -> np.ndarray:
-        """The solver order of every pool puzzle: [N, L, 2] (cell, value), -1 padded."""
+        """The solver order of every pool puzzle: [N, L, 3] (cell, value, round), -1 padded."""
         L = self.n * self.n
-        out = np.full((len(pool["questions"]), L, 2), -1, dtype=np.int64)
-        orders = pmap(partial(_solver_order, box=self.box), list(zip(pool["questions"], pool["answers"])), workers)
+        out = np.full((len(pool["questions"]), L, 3), -1, dtype=np.int64)
+        orders = pmap(partial(_solver_rounds, box=self.box), list(zip(pool["questions"], pool["answers"])), workers)
         for i, o in enumerate(orders):
             out[i, :len(o)] = o
         return out

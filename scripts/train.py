@@ -45,7 +45,8 @@ def lr_at(cfg: TrainConfig, step: int, total: int | None = None) -> float:
 
 def build_model(cfg: TrainConfig, task) -> PuzzleTransformer:
     mc = ModelConfig(kind=cfg.model, d_model=cfg.d_model, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
-                     order=cfg.order, loops=cfg.loops, **task.model_fields(cfg.model))
+                     order=cfg.order, loops=cfg.loops, prefix=cfg.prefix,
+                     pick_head=cfg.pick_head, **task.model_fields(cfg.model))
     return PuzzleTransformer(mc)
 
 
@@ -220,8 +221,9 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
                                 focal_gamma=cfg.focal_gamma, focal_alpha=cfg.focal_alpha)
             else:
                 filled = None if b.filled is None else torch.from_numpy(b.filled).to(device)
+                groups = None if b.groups is None else torch.from_numpy(b.groups).to(device)
                 loss = arm_loss(net, torch.from_numpy(b.prompt).to(device), torch.from_numpy(b.answer).to(device),
-                                filled, model.cfg.pick_values)
+                                filled, model.cfg.pick_values, groups)
         if not torch.isfinite(loss):
             bar.close()
             kept = f"the last good checkpoint ({out}, step {last_saved}) is kept" if last_saved else "nothing was saved"

@@ -51,6 +51,11 @@ class TrainConfig(BaseModel):
     order: Literal["raster", "solver", "path"] = Field(
         "raster", description="ARM answer order: every cell in raster order; Sudoku (cell, value) fills in the "
                               "propagation solver's order; maze path cells from S to G.")
+    pick_head: Literal["linear", "pointer"] = Field(
+        "linear", description="Cell-naming ARMs (order solver/path): one linear map of the last position, or a "
+                              "pointer head scoring each cell from the last position and the cell's prompt state.")
+    prefix: bool = Field(False, description="ARM: read the prompt both ways (a prefix LM); the answer stays "
+                                            "causal.")
     init: str | None = Field(None, description="Start from this checkpoint's weights (fine-tuning); the model "
                                                "fields must match it.")
     data: str | None = Field(None, description="Train from this dataset file (question+answer) instead of a pool.")
@@ -82,6 +87,10 @@ class TrainConfig(BaseModel):
             raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
         if self.eval_hard and self.task != "sudoku":
             raise ValueError("eval_hard is for Sudoku (minimal puzzles)")
+        if self.pick_head == "pointer" and self.order == "raster":
+            raise ValueError("pick_head 'pointer' is for the cell-naming ARMs (order solver or path)")
+        if self.prefix and self.model != "arm":
+            raise ValueError("prefix is for ARMs")
         if self.order != "raster":
             need = {"solver": "sudoku", "path": "maze"}[self.order]
             if self.model != "arm" or self.task != need:

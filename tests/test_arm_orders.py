@@ -18,10 +18,10 @@ from sampling import pick_decode
 from solvers.decode import arm_decode
 
 
-def pick_arm(task, order, seed=0):
+def pick_arm(task, order, seed=0, prefix=False, head="linear"):
     torch.manual_seed(seed)
-    m = PuzzleTransformer(ModelConfig(kind="arm", d_model=16, n_layers=2, n_heads=2, order=order,
-                                      **task.model_fields("arm")))
+    m = PuzzleTransformer(ModelConfig(kind="arm", d_model=16, n_layers=2, n_heads=2, order=order, prefix=prefix,
+                                      pick_head=head, **task.model_fields("arm")))
     for p in m.parameters():            # large weights, so that logits differ visibly
         torch.nn.init.normal_(p, std=0.3)
     return m.eval()
@@ -127,9 +127,10 @@ def test_maze_pick_batch_follows_the_augmented_maze():
 
 # ----------------------------------------------------------------------------- model
 @pytest.mark.parametrize("task,order", [(SudokuTask(box=(2, 2)), "solver"), (MazeTask(rows=4, cols=4), "path")])
+@pytest.mark.parametrize("prefix,head", [(False, "linear"), (True, "linear"), (True, "pointer"), (False, "pointer")])
 @given(seed=st.integers(0, 10**6), data=st.data())
-def test_pick_arm_causal_mask_and_kv_cache(task, order, seed, data):
-    m = pick_arm(task, order)
+def test_pick_arm_causal_mask_and_kv_cache(task, order, prefix, head, seed, data):
+    m = pick_arm(task, order, prefix=prefix, head=head)
     L = m.cfg.cells
     g = torch.Generator().manual_seed(seed)
     prompt = torch.randint(0, 4 if order == "solver" else 16, (2, L), generator=g)
@@ -140,7 +141,12 @@ def test_pick_arm_causal_mask_and_kv_cache(task, order, seed, data):
     y[:, pos:] = (y[:, pos:] + 1) % (m.cfg.n_picks if pos >= L else 4)
     with torch.no_grad():
         a, b = m(x), m(y)
-        assert torch.allclose(a[:, :pos], b[:, :pos], atol=1e-5)         # later tokens never move earlier logits
+        if pos >= L or not prefix:      # later tokens never move earlier logits
+            assert torch.allclose(a[:, :pos], b[:, :pos], atol=1e-5)
+        elif head == "linear":          # a prefix LM reads the whole prompt at once, both ways
+            assert not torch.allclose(a[:, :pos], b[:, :pos], atol=1e-5)
+        if head == "pointer":           # its prompt positions (but the last) predict nothing
+            assert (a[:, :L - 1] == 0).all()
         logits, cache = m.step(x[:, :L], None)
         steps = [logits] + [m.step(x[:, k:k + 1], cache)[0] for k in range(L, x.shape[1])]
     assert torch.allclose(torch.stack(steps, 1), a[:, L - 1:], atol=1e-4)
@@ -185,10 +191,11 @@ def test_path_decode_stops_at_g_and_counts_path_cells():
     assert all(mz.verify(q, a).solved for q, a in zip(qs, answers))
 
 
-@pytest.mark.parametrize("task,order", [(SudokuTask(), "raster"), (SudokuTask(), "solver"),
-                                        (MazeTask(), "raster"), (MazeTask(), "path")])
-def test_arm_decode_nfe_follows_the_documented_formula(task, order):
-    m = pick_arm(task, order)
+@pytest.mark.parametrize("task,order,head", [(SudokuTask(), "raster", "linear"), (SudokuTask(), "solver", "linear"),
+                                             (SudokuTask(), "solver", "pointer"), (MazeTask(), "raster", "linear"),
+                                             (MazeTask(), "path", "linear"), (MazeTask(), "path", "pointer")])
+def test_arm_decode_nfe_follows_the_documented_formula(task, order, head):
+    m = pick_arm(task, order, prefix=head == "pointer", head=head)
     if task.name == "sudoku":
         qs = np.stack([sd.generate_one(3, i)[0] for i in range(3)])
         expect = (qs == 0).sum(1) if order == "solver" else np.full(3, 81)
@@ -262,3 +269,63 @@ def test_arm_loss_masks_filled_cells_like_decoding(task, order):
                 break
             assert tok // m.cfg.pick_values not in done
             done.add(tok // m.cfg.pick_values)
+
+
+# ----------------------------------------------------------------------------- rounds as sets
+@given(sudoku_puzzles(box=(2, 2)))
+def test_solver_rounds_are_the_order_with_the_singles_of_each_rounds_start(pair):
+    q, a = pair
+    r = sd.solver_rounds(q, a, (2, 2))
+    assert np.array_equal(r[:, :2], sd.solver_order(q, a, (2, 2)))
+    assert (np.diff(r[:, 2]) >= 0).all() and (len(r) == 0 or r[0, 2] == 0)
+    g = q.astype(np.int64).copy()
+    for k in np.unique(r[:, 2]):
+        fills = r[r[:, 2] == k]
+        singles = sd.round_singles(g, (2, 2))
+        if singles:                                   # a round is every single of the grid at its start
+            assert {int(c): int(v) for c, v, _ in fills} == singles
+        else:                                         # or one guess, from the solution
+            assert len(fills) == 1 and fills[0, 1] == a[fills[0, 0]]
+        g[fills[:, 0]] = fills[:, 1]
+
+
+def test_grouped_arm_loss_takes_any_fill_left_in_the_round():
+    """groups of one token give plain CE; within a group, probability on any token left in
+    it counts, and tokens already emitted or of a later round do not."""
+    from models.losses import arm_loss
+    L, V = 3, 6
+    prompt = torch.zeros(1, L, dtype=torch.long)
+    answer = torch.tensor([[0, 3, 5]])
+    logits = torch.randn(1, L + 2, V)
+    def model(x):
+        return logits[:, :x.shape[1]]
+    lp = torch.log_softmax(logits[0, L - 1:], -1)
+    ce = -(lp[0, 0] + lp[1, 3] + lp[2, 5]) / 3
+    assert torch.allclose(arm_loss(model, prompt, answer), ce)
+    assert torch.allclose(arm_loss(model, prompt, answer, groups=torch.tensor([[0, 1, 2]])), ce)
+    # tokens 0 and 3 form one round: step 0 may emit either, step 1 only 3; 5 is a later round
+    want = -(torch.logsumexp(lp[0, [0, 3]], 0) + lp[1, 3] + lp[2, 5]) / 3
+    assert torch.allclose(arm_loss(model, prompt, answer, groups=torch.tensor([[0, 0, 1]])), want)
+    # padding (-1) is ignored in both
+    pad = torch.tensor([[0, 3, -1]])
+    want = -(torch.logsumexp(lp[0, [0, 3]], 0) + lp[1, 3]) / 2
+    assert torch.allclose(arm_loss(model, prompt, pad, groups=torch.tensor([[0, 0, -1]])), want)
+
+
+def test_pick_batch_groups_are_the_rounds_of_the_augmented_order():
+    task = SudokuTask()
+    pool = task.make_pool(6, 3, kind="puzzles")
+    pool["orders"] = task.pool_orders(pool)
+    b = task.pick_batch(pool, np.random.default_rng(0), 8)
+    q = sd.decode(b.prompt)
+    for r in range(len(q)):
+        n = int((b.answer[r] >= 0).sum())
+        assert (b.groups[r, :n] >= 0).all() and (b.groups[r, n:] == -1).all()
+        g = q[r].astype(np.int64).copy()
+        for k in np.unique(b.groups[r, :n]):      # each group: the singles (or one guess) of its start
+            toks = b.answer[r, :n][b.groups[r, :n] == k]
+            fills = {int(t) // 9: int(t) % 9 + 1 for t in toks}
+            singles = sd.round_singles(g)
+            assert fills == singles or (not singles and len(fills) == 1)
+            for c, v in fills.items():
+                g[c] = v

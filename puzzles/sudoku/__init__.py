@@ -27,11 +27,11 @@ from puzzles.sudoku.io import format_board, format_grid_text, format_line, parse
 from puzzles.sudoku.solve import check_puzzle, count_solutions, search_nodes, singles_depth, solve
 from puzzles.sudoku.generate import generate_one, random_grid
 from puzzles.sudoku.symmetry import augment, random_symmetry
-from puzzles.sudoku.order import map_order, round_singles, solver_order, to_pairs
+from puzzles.sudoku.order import map_order, round_singles, solver_order, solver_rounds, to_pairs
 from puzzles.sudoku.verify import Verdict, conflicts, verify
 
 __all__ = ["ALPHABET", "BOXES", "DEFAULT_BOX", "Box", "Geometry", "Verdict", "augment", "box_for_size",
            "check_puzzle", "conflicts", "count_solutions", "decode", "encode", "format_board", "format_grid_text", "format_line",
            "generate_one", "geometry", "map_order", "mask_id", "parse_line", "random_grid", "random_symmetry",
-           "read_file", "round_singles", "search_nodes", "singles_depth", "solve", "solver_order", "to_pairs", "unit_name", "verify",
+           "read_file", "round_singles", "search_nodes", "singles_depth", "solve", "solver_order", "solver_rounds", "to_pairs", "unit_name", "verify",
            "vocab", "write_file"]

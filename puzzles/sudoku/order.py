@@ -5,6 +5,12 @@ hidden single of the grid as it stood at the round's start, in increasing cell i
 When a round finds none, the solver guesses: the blank with the fewest candidates
 (lowest index on ties) gets its value from the solution, the solver's correct branch.
 Each fill is one ARM token naming (cell, value): ``pair = cell * n + value - 1``.
+
+``solver_rounds`` also gives each fill its round (a guess is a round of its own). Within a
+round the fills do not depend on each other, so the ARM's loss takes every fill left in
+the current round as a correct next token (``models.losses.arm_loss``, ``groups``): the
+increasing-index tie-break is how the data is written down, and the symmetry augmentation
+moves cells, so no model could see it anyway.
 """
 from __future__ import annotations
 
@@ -29,9 +35,15 @@ def round_singles(grid: np.ndarray, box: Box = DEFAULT_BOX) -> dict[int, int]:
 
 def solver_order(puzzle: np.ndarray, solution: np.ndarray, box: Box = DEFAULT_BOX) -> np.ndarray:
     """The blanks of ``puzzle`` as (cell, value) rows [blanks, 2] in the solver's order."""
+    return solver_rounds(puzzle, solution, box)[:, :2]
+
+
+def solver_rounds(puzzle: np.ndarray, solution: np.ndarray, box: Box = DEFAULT_BOX) -> np.ndarray:
+    """The solver order with each fill's round: rows (cell, value, round) [blanks, 3]."""
     g = np.asarray(puzzle, dtype=np.int64).reshape(-1).copy()
     sol = np.asarray(solution, dtype=np.int64).reshape(-1)
-    out: list[tuple[int, int]] = []
+    out: list[tuple[int, int, int]] = []
+    r = 0
     while (g == 0).any():
         fills = round_singles(g, box)
         if not fills:                                                  # singles stall: guess
@@ -40,8 +52,9 @@ def solver_order(puzzle: np.ndarray, solution: np.ndarray, box: Box = DEFAULT_BO
             fills = {c: int(sol[c])}
         for c in fills:
             g[c] = sol[c]
-            out.append((c, int(sol[c])))
-    return np.array(out, dtype=np.int64).reshape(-1, 2)
+            out.append((c, int(sol[c]), r))
+        r += 1
+    return np.array(out, dtype=np.int64).reshape(-1, 3)
 
 
 def to_pairs(order: np.ndarray, n: int) -> np.ndarray:
