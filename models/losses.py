@@ -71,10 +71,10 @@ def arm_loss(model, prompt: torch.Tensor, answer: torch.Tensor, filled: torch.Te
     if groups is None:
         return F.cross_entropy(logits.transpose(1, 2), answer, ignore_index=-1)
     K = answer.shape[1]
+    valid = answer >= 0
     logp = torch.log_softmax(logits.float(), -1)                               # (B, K, V)
     at = logp.gather(2, answer.clamp_min(0)[:, None, :].expand(-1, K, -1))    # [b, k, j] = logp[b, k, answer[j]]
     later = torch.ones(K, K, dtype=torch.bool, device=answer.device).triu()   # j >= k
-    same = (groups[:, :, None] == groups[:, None, :]) & later & (answer >= 0)[:, None, :]
-    valid = answer >= 0
+    same = (groups[:, :, None] == groups[:, None, :]) & later & valid[:, None, :]
     nll = -torch.logsumexp(at.masked_fill(~same, float("-inf")), 2)           # (B, K)
     return nll[valid].mean()

@@ -81,12 +81,17 @@ def test_augmentation_maps_the_solver_order(pair, seed):
             g[c] = v
 
 
-def test_pick_batch_answers_rebuild_the_solution():
+def solver_batch():
+    """(task, a solver-order ARM batch of 8 drawn from a small pool, its puzzles)."""
     task = SudokuTask()
     pool = task.make_pool(6, 3, kind="puzzles")
     pool["orders"] = task.pool_orders(pool)
     b = task.pick_batch(pool, np.random.default_rng(0), 8)
-    q = sd.decode(b.prompt)
+    return task, b, sd.decode(b.prompt)
+
+
+def test_pick_batch_answers_rebuild_the_solution():
+    task, b, q = solver_batch()
     g = task.pick_answers(b.answer, q)
     assert sd.verify(q, g).solved.all()
     assert ((b.answer >= 0).sum(1) == (q == 0).sum(1)).all()
@@ -313,11 +318,7 @@ def test_grouped_arm_loss_takes_any_fill_left_in_the_round():
 
 
 def test_pick_batch_groups_are_the_rounds_of_the_augmented_order():
-    task = SudokuTask()
-    pool = task.make_pool(6, 3, kind="puzzles")
-    pool["orders"] = task.pool_orders(pool)
-    b = task.pick_batch(pool, np.random.default_rng(0), 8)
-    q = sd.decode(b.prompt)
+    _, b, q = solver_batch()
     for r in range(len(q)):
         n = int((b.answer[r] >= 0).sum())
         assert (b.groups[r, :n] >= 0).all() and (b.groups[r, n:] == -1).all()
