@@ -2,12 +2,17 @@
 
     python -m scripts.bench_train --task sudoku --model mdm
     python -m scripts.bench_train --task maze --model arm --steps 5 --json
+    python -m scripts.bench_train --config sudoku-arm-solver --no-compile
 
-Each configuration builds the shipped model shape (``configs/TASK-MODEL.json``), runs
+Each configuration builds the shipped model shape (``configs/TASK-MODEL.json``, or the
+shipped config ``--config`` names, e.g. the cell-naming ARMs ``sudoku-arm-solver`` and
+``maze-arm-path``), runs
+
 ``--warmup`` training steps (loss, backward, AdamW), then times ``--steps`` more and
 reports the median step. Achieved GFLOP/s counts the model's FLOPs from its config
 (``train_flops``: matrix products forward and backward, attention included), so it is
-comparable across precisions. The configurations, in order:
+comparable across precisions; for the cell-naming ARMs it counts the transformer at the
+batches' mean length, not the pointer head. The configurations, in order:
 
     old recipe      fp32, 1 thread (what the first release trained with)
     fp32            fp32, every core
@@ -34,54 +39,62 @@ from puzzles.cli import Parser
 from puzzles.tasks import get_task
 
 
-def train_flops(cfg: ModelConfig, batch: int) -> float:
+def train_flops(cfg: ModelConfig, batch: int, T: float | None = None) -> float:
     """FLOPs of one training step (forward + backward = 3x forward) for ``batch`` examples.
 
     Per layer and token: 2 * 12 d^2 (qkv, proj, MLP at ratio 4: 2 * (3 + 1 + 2r) d^2) plus
     4 T d for attention scores and their weighted sum over T keys; plus the output head.
     The MDM reads L positions (paired mazes fold two tokens into one cell); the ARM reads
-    2L - 1 (prompt and answer, full score matrix under a causal mask, as SDPA computes it).
+    2L - 1 (prompt and answer, full score matrix under a causal mask, as SDPA computes it);
+    ``T`` overrides the length read (a cell-naming ARM reads L + the picks).
     """
     d, L = cfg.d_model, cfg.cells
-    T = L if cfg.kind == "mdm" else 2 * L - 1
+    if T is None:
+        T = L if cfg.kind == "mdm" else 2 * L - 1
     per_tok_layer = 2 * (4 + 2 * cfg.mlp_ratio) * d * d + 4 * T * d
     fwd = T * (cfg.n_layers * cfg.loops * per_tok_layer + 2 * d * cfg.vocab_size)
     return 3.0 * fwd * batch
 
 
-def load_config(task: str, model: str) -> dict:
-    return json.loads(shipped_config(f"{task}-{model}").read_text())
+def load_config(name: str) -> dict:
+    return json.loads(shipped_config(name).read_text())
 
 
 def bench_one(task, raw: dict, *, threads: int, precision: str, compile_: bool,
               steps: int, warmup: int) -> dict:
     from scripts.train import TrainConfig, build_model, draw_batch
+    from scripts.train_data import make_pool
     cfg = TrainConfig(**{**raw, "threads": threads, "precision": precision, "compile": compile_})
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = build_model(cfg, task)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     net = torch.compile(model) if compile_ else model
-    pool = task.make_pool(64, 0)
+    pool = make_pool(task, cfg.model_copy(update={"pool_size": 64, "pool_seed": 0, "workers": 1}))
     rng = np.random.default_rng(0)
-    times = []
+    times, lengths = [], []
     for i in range(warmup + steps):
-        b = draw_batch(task, pool, rng, cfg.batch_size)
+        b = draw_batch(task, pool, rng, cfg.batch_size, cfg.order)
         t0 = time.perf_counter()
         with autocast("cpu", precision):
             if cfg.model == "mdm":
                 loss = mdm_loss(net, torch.from_numpy(b.tokens), torch.from_numpy(b.maskable),
                                 mask_id=task.mask_id, generator=torch.Generator().manual_seed(i))
             else:
-                loss = arm_loss(net, torch.from_numpy(b.prompt), torch.from_numpy(b.answer))
+                filled = None if b.filled is None else torch.from_numpy(b.filled)
+                groups = None if b.groups is None else torch.from_numpy(b.groups)
+                loss = arm_loss(net, torch.from_numpy(b.prompt), torch.from_numpy(b.answer), filled,
+                                model.cfg.pick_values, groups)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
+            lengths.append(b.prompt.shape[1] + b.answer.shape[1] - 1)
     dt = statistics.median(times)
+    T = None if cfg.model == "mdm" or cfg.order == "raster" else statistics.mean(lengths)
     return {"examples_per_s": cfg.batch_size / dt,
-            "gflops": train_flops(model.cfg, cfg.batch_size) / dt / 1e9,
+            "gflops": train_flops(model.cfg, cfg.batch_size, T) / dt / 1e9,
             "step_ms": 1000 * dt}
 
 
@@ -89,6 +102,8 @@ def main(argv=None) -> int:
     ap = Parser(prog="python -m scripts.bench_train", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--task", choices=["sudoku", "maze"], default="sudoku", help="default sudoku")
     ap.add_argument("--model", choices=["mdm", "arm"], default="mdm", help="default mdm")
+    ap.add_argument("--config", help="a shipped config by name (e.g. sudoku-arm-solver, maze-arm-path); "
+                                     "overrides --task and --model")
     ap.add_argument("--steps", type=int, default=8, help="timed steps per configuration (default 8)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3; compile runs here)")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile configuration")
@@ -96,8 +111,12 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.steps < 1 or a.warmup < 0:
         ap.error("--steps must be >= 1 and --warmup >= 0")
-    task = get_task(a.task)
-    raw = load_config(a.task, a.model)
+    config = a.config or f"{a.task}-{a.model}"
+    try:
+        raw = load_config(config)
+    except FileNotFoundError:
+        ap.error(f"--config: no shipped config {config!r} (configs/*.json names them)")
+    task = get_task(raw.get("task", a.task))
     cores = machine_cores()
     plan = [("old recipe", "fp32", 1, False), ("fp32", "fp32", cores, False), ("bf16", "bf16", cores, False)]
     if not a.no_compile:
@@ -111,7 +130,7 @@ def main(argv=None) -> int:
                      "step_ms": round(r["step_ms"], 1)})
     base = rows[0]["examples_per_s"]
     best = max(rows, key=lambda r: r["examples_per_s"])
-    print(f"{a.task}-{a.model}, batch {raw.get('batch_size', 128)}, d={raw.get('d_model', 128)}, "
+    print(f"{config}, batch {raw.get('batch_size', 128)}, d={raw.get('d_model', 128)}, "
           f"{raw.get('n_layers', 6)} layers; median of {a.steps} steps after {a.warmup} warm-up")
     print(f"{'configuration':<14} {'precision':>9} {'threads':>7} {'compile':>7} {'ex/s':>8} {'GFLOP/s':>8} {'x old':>6}")
     for r in rows:
