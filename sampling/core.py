@@ -18,6 +18,24 @@ ModelFn = Callable[[torch.Tensor], torch.Tensor]
 SelectFn = Callable[[torch.Tensor, torch.Tensor, int, torch.Generator | None], torch.Tensor]
 
 
+Seen = tuple[bytes, torch.Tensor] | None      # a row's last evaluated state and its logits
+
+
+def memo_forward(model_fn: ModelFn, x: torch.Tensor, seen: list[Seen]) -> tuple[torch.Tensor, list[int]]:
+    """Logits (float32) of the rows x [b, S] for the searches, with ``seen[i]`` the state
+    row i was last evaluated at and its logits. The model is a fixed function of its input,
+    so a row whose state is the one it last evaluated (a step undone, a node returned to)
+    reuses those logits: no forward pass, so no NFE. Updates ``seen`` in place and returns
+    (logits [b, S, V], the indices of the rows that ran a forward pass)."""
+    keys = [r.tobytes() for r in x.cpu().numpy()]
+    need = [i for i, k in enumerate(keys) if seen[i] is None or seen[i][0] != k]
+    if need:
+        out = model_fn(x[torch.tensor(need, device=x.device)]).float()
+        for j, i in enumerate(need):
+            seen[i] = (keys[i], out[j])
+    return torch.stack([e[1] for e in seen]), need
+
+
 def entropy(logp: torch.Tensor) -> torch.Tensor:
     """Shannon entropy in nats over the last axis; exact zeros for -inf entries (no NaN)."""
     return torch.special.entr(logp.exp()).sum(-1)

@@ -28,6 +28,9 @@ return to a node at least adds a ban, and a ban is only placed on a (cell, value
 whole subtree failed. Bans are finite, so with enough budget the search finds a solution
 of every puzzle that has one; values are tried in the model's order. Every forward pass
 counts in the row's NFE; a row stops at its budget (its last masks take the last argmax).
+A frame keeps its node's logits, so a node returned to (a step undone, a backtrack) is
+decided again without a forward pass (``sampling.core.memo_forward``): NFE counts the
+distinct nodes evaluated, and the search visits exactly the nodes it would without it.
 Rows of different puzzles share each batch and never influence one another.
 """
 from __future__ import annotations
@@ -37,7 +40,7 @@ from typing import Callable
 
 import torch
 
-from sampling.core import _propose, entropy, take_prefix
+from sampling.core import Seen, _propose, entropy, memo_forward, take_prefix
 
 RulesFn = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 
@@ -51,10 +54,11 @@ class _Row:
         self.careful = False
         self.stack: list[tuple] = []
         self.bans = 0
+        self.seen: Seen = None                          # the node's state and logits, once evaluated
 
     def push(self, commits: list[tuple[int, int]], new: torch.Tensor) -> None:
         """Descend; a careful row stays careful until it has banned a culprit."""
-        self.stack.append((self.cur, self.banned.clone(), self.careful, commits))
+        self.stack.append((self.cur, self.banned.clone(), self.careful, commits, self.seen))
         self.cur = new
 
     def undo(self, commits: list[tuple[int, int]]) -> None:
@@ -71,7 +75,7 @@ class _Row:
         """Pop the last frame and rule out what it committed; False at the root."""
         if not self.stack:
             return False
-        self.cur, self.banned, self.careful, commits = self.stack.pop()
+        self.cur, self.banned, self.careful, commits, self.seen = self.stack.pop()
         self.undo(commits)
         return True
 
@@ -111,9 +115,12 @@ def dfs_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rul
                 continue
             cur = filled
         t0 = time.perf_counter()
-        logits = model_fn(cur).float()      # every decision is a forward pass, counted in NFE
+        seen = [rows[r].seen for r in active]
+        logits, ran = memo_forward(model_fn, cur, seen)     # a forward pass counts in NFE
         model_s += time.perf_counter() - t0
-        nfe[torch.tensor(active)] += 1
+        for i, r in enumerate(active):
+            rows[r].seen = seen[i]
+        nfe[torch.tensor([active[i] for i in ran], dtype=torch.long)] += 1
         for r in active:
             if rows[r].banned is None:
                 rows[r].banned = torch.zeros(logits.shape[1:], dtype=torch.bool, device=x.device)

@@ -17,6 +17,8 @@ step, and a row whose new state is inconsistent is handled in this order:
 cell has entropy above ``stall_entropy``, the row branches on that cell over its
 ``branch_k`` most likely values, depth first. Every forward pass counts in the row's
 NFE; a row stops at ``search_budget`` NFE and its remaining masks take the last argmax.
+A step undone leaves the row's state as it was, so the next step reuses its logits
+(``sampling.core.memo_forward``): no forward pass, no NFE.
 Rows of different puzzles share each batch and never influence one another.
 
 **Rules** (``rules_fn``, from the puzzle): ``mask`` gives no probability to values a
@@ -35,7 +37,7 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from sampling.core import _propose, entropy, take_prefix
+from sampling.core import Seen, _propose, entropy, memo_forward, take_prefix
 
 
 class SearchOptions(BaseModel):
@@ -64,6 +66,7 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
     banned: torch.Tensor | None = None                 # (B, S, V): values ruled out per branch
     stacks: list[list] = [[] for _ in range(B)]        # (state, banned, cell, untried values)
     careful = [False] * B
+    seen: list[Seen] = [None] * B                      # each row's last evaluated state
     nfe = torch.zeros(B, dtype=torch.long)
     counts = {"repairs": [0] * B, "backtracks": [0] * B, "branches": [0] * B}
     per_step: list[list[int]] = [[] for _ in range(B)]
@@ -73,8 +76,12 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
         idx = torch.tensor(active, device=x.device)
         xa = cur[idx]
         t0 = time.perf_counter()
-        logits = model_fn(xa).float()
+        seen_a = [seen[r] for r in active]
+        logits, ran = memo_forward(model_fn, xa, seen_a)
         model_s += time.perf_counter() - t0
+        for i, r in enumerate(active):
+            seen[r] = seen_a[i]
+        nfe[idx[ran].cpu()] += 1
         if banned is None:
             banned = torch.zeros(B, S, logits.shape[-1], dtype=torch.bool, device=x.device)
         logits = logits.masked_fill(banned[idx], float("-inf"))
@@ -102,7 +109,6 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
             sel = sel & ((h <= stall_entropy) | one)
         new = torch.where(sel, proposal, xa)
         bad = check_fn(new).to(x.device) | dead.any(1)
-        nfe[idx.cpu()] += 1
         still = []
         for i, r in enumerate(active):
             stalled = search and not careful[r] and bool(h[i, best[i]] > stall_entropy)

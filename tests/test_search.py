@@ -64,9 +64,54 @@ def test_planted_error_is_detected_and_repaired():
     fixed, st = guided_decode(m, x, mask_id=MASK, select=topk_select(1), check_fn=check, repair=2)
     assert sd.verify(p[None], sd.decode(fixed.numpy())).solved[0]
     assert st["repairs"][0] == 1
+    # the repair undid the step: the row's state was the one it had, so its logits were reused
+    assert int(st["nfe"][0]) == int((p == 0).sum())
     # With EB (many commits per step) the culprit is isolated by careful retries.
     fixed, st = guided_decode(m, x, mask_id=MASK, select=eb_select(gamma=100.0), check_fn=check, repair=5)
     assert sd.verify(p[None], sd.decode(fixed.numpy())).solved[0]
+
+
+class Spy:
+    """Records every row state the model is run on."""
+
+    def __init__(self, model):
+        self.model, self.states = model, []
+
+    def __call__(self, x):
+        self.states.extend(r.tobytes() for r in x.numpy())
+        return self.model(x)
+
+
+def test_memo_forward_runs_only_rows_whose_state_changed():
+    from sampling.core import memo_forward
+    spy = Spy(RandomRankModel(81, 9, 0))
+    x = torch.from_numpy(TASK.encode(np.stack([sd.generate_one(3, i)[0] for i in range(3)])))
+    seen = [None] * 3
+    first, ran = memo_forward(spy, x, seen)
+    assert ran == [0, 1, 2] and len(spy.states) == 3
+    y = x.clone()
+    y[1, int((y[1] == MASK).nonzero()[0, 0])] = 0
+    again, ran = memo_forward(spy, y, seen)
+    assert ran == [1] and len(spy.states) == 4           # rows 0 and 2 reuse their logits
+    assert torch.equal(again[[0, 2]], first[[0, 2]]) and torch.equal(again[1], spy.model(y[1:2])[0].float())
+
+
+@pytest.mark.parametrize("searcher", ["guided", "dfs"])
+def test_search_never_runs_the_model_twice_on_a_row_state_it_holds(searcher):
+    # Undone steps and backtracks return to states already evaluated: no forward pass, no NFE.
+    from sampling.dfs import dfs_decode
+    p = sd.generate_one(5, 0, clues=(30, 34))[0]
+    x = torch.from_numpy(TASK.encode(p[None]))
+    spy = Spy(RandomRankModel(81, 9, 2))
+    if searcher == "guided":
+        out, st = guided_decode(spy, x, mask_id=MASK, select=eb_select(0.1), check_fn=check, repair=50,
+                                search=True, search_budget=300, stall_entropy=0.1, branch_k=3)
+        undone = st["repairs"][0] + st["backtracks"][0]
+    else:
+        out, st = dfs_decode(spy, x, mask_id=MASK, select=eb_select(0.1), check_fn=check, budget=300)
+        undone = st["undos"][0] + st["backtracks"][0]
+    assert undone > 0 and int(st["nfe"][0]) == len(spy.states)
+    assert all(a != b for a, b in zip(spy.states, spy.states[1:]))   # never the same state twice in a row
 
 
 def test_search_solves_a_guess_puzzle_with_a_propagation_stub(hard):
