@@ -104,11 +104,11 @@ def test_search_never_runs_the_model_twice_on_a_row_state_it_holds(searcher):
     x = torch.from_numpy(TASK.encode(p[None]))
     spy = Spy(RandomRankModel(81, 9, 2))
     if searcher == "guided":
-        out, st = guided_decode(spy, x, mask_id=MASK, select=eb_select(0.1), check_fn=check, repair=50,
-                                search=True, search_budget=300, stall_entropy=0.1, branch_k=3)
+        _, st = guided_decode(spy, x, mask_id=MASK, select=eb_select(0.1), check_fn=check, repair=50,
+                              search=True, search_budget=300, stall_entropy=0.1, branch_k=3)
         undone = st["repairs"][0] + st["backtracks"][0]
     else:
-        out, st = dfs_decode(spy, x, mask_id=MASK, select=eb_select(0.1), check_fn=check, budget=300)
+        _, st = dfs_decode(spy, x, mask_id=MASK, select=eb_select(0.1), check_fn=check, budget=300)
         undone = st["undos"][0] + st["backtracks"][0]
     assert undone > 0 and int(st["nfe"][0]) == len(spy.states)
     assert all(a != b for a, b in zip(spy.states, spy.states[1:]))   # never the same state twice in a row
