@@ -13,18 +13,18 @@ in force, and what it committed. Per step:
 1. Rules (if any) fill what they deduce and forbid what they exclude; a contradiction
    is a *failure*. One forward pass gives log-probabilities over the allowed, unbanned
    values; a masked cell with none left is a failure.
-2. The selection rule (EB, top-k, ...) picks cells; a *careful* row commits only its
-   most certain cell (the cheapest to decide), with its most likely value. If
-   ``check_fn`` rejects the result, the step is undone at once: a single commit
+2. The selection rule (EB, top-k, ...) picks cells; a *careful* row of width w commits
+   only its w most certain cells (the cheapest to decide), with their most likely values.
+   If ``check_fn`` rejects the result, the step is undone at once: a single commit
    (cell, value) is banned at this node (it contradicts the rules, so the ban is sound),
-   several commits make the row careful.
+   n > 1 commits make the row careful with width n // 2 (halving toward the culprit).
 3. Otherwise a frame is pushed and the row descends.
 4. On a failure the row pops its last frame (a *backtrack*): a single commit is banned
-   at the restored node, several make that node careful.
+   at the restored node, n > 1 make that node careful with width n // 2.
 
-Completeness: a node returned to gains a ban or becomes careful, and a careful node
-commits one cell at a time until its next return bans that cell's value; so every second
-return to a node at least adds a ban, and a ban is only placed on a (cell, value) whose
+Completeness: a node returned to gains a ban or halves its careful width, and width 1
+commits one cell, whose value the next return bans; so every 1 + log2(cells) returns to
+a node add at least one ban, and a ban is only placed on a (cell, value) whose
 whole subtree failed. Bans are finite, so with enough budget the search finds a solution
 of every puzzle that has one; values are tried in the model's order. Every forward pass
 counts in the row's NFE; a row stops at its budget (its last masks take the last argmax).
@@ -51,7 +51,7 @@ class _Row:
     def __init__(self, x: torch.Tensor):
         self.cur = x.clone()
         self.banned: torch.Tensor | None = None        # (S, V), made at the first forward pass
-        self.careful = False
+        self.careful = 0                                # cells a careful step commits (0: the rule's)
         self.stack: list[tuple] = []
         self.bans = 0
         self.seen: Seen = None                          # the node's state and logits, once evaluated
@@ -67,9 +67,9 @@ class _Row:
         if len(commits) == 1:
             self.banned[commits[0]] = True
             self.bans += 1
-            self.careful = False
+            self.careful = 0
         else:
-            self.careful = True
+            self.careful = max(1, len(commits) // 2)
 
     def backtrack(self) -> bool:
         """Pop the last frame and rule out what it committed; False at the root."""
@@ -135,9 +135,8 @@ def dfs_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rul
         proposal = _propose(logp, temperature, generator)
         sel = select(logp, mask, step, generator) & mask
         h = entropy(logp).masked_fill(~mask, float("inf"))
-        one = take_prefix(h.argmin(1)[:, None], torch.ones(len(active), dtype=torch.long, device=x.device), mask)
         careful = torch.tensor([rows[r].careful for r in active], device=x.device)
-        sel = torch.where(careful[:, None], one, sel)
+        sel = torch.where((careful > 0)[:, None], take_prefix(h.argsort(1), careful, mask), sel)
         new = torch.where(sel, proposal, cur)
         bad = check_fn(new).cpu()
         still = []

@@ -6,9 +6,11 @@ step, and a row whose new state is inconsistent is handled in this order:
 
 1. **Repair** (``repair`` per puzzle). The step's commits are undone. If the step
    committed one cell, that (cell, value) pair is *banned* in this branch: placing it
-   leads straight to a contradiction, so banning it is sound. If it committed several,
-   the row retries them one cell per step ("careful" mode) to find the culprit.
-   Each ban counts as one repair; a careful row returns to its rule after its ban.
+   leads straight to a contradiction, so banning it is sound. If it committed n > 1,
+   the row goes *careful*: its steps commit only its n // 2 most certain cells, halving
+   again at each failure, so the culprit is found in about log2(n) undos (one cell per
+   step would spend a forward pass per cell). Each undo counts as one repair; a
+   careful row returns to its rule after its ban.
 2. **Backtrack** (``search``). Restore the state at the latest branch point and try its
    next candidate.
 3. Otherwise the step is accepted, as plain decoding would.
@@ -65,7 +67,7 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
     cur = x.clone()
     banned: torch.Tensor | None = None                 # (B, S, V): values ruled out per branch
     stacks: list[list] = [[] for _ in range(B)]        # (state, banned, cell, untried values)
-    careful = [False] * B
+    careful = [0] * B                                  # careful rows commit this many cells a step (0: their rule)
     seen: list[Seen] = [None] * B                      # each row's last evaluated state
     nfe = torch.zeros(B, dtype=torch.long)
     counts = {"repairs": [0] * B, "backtracks": [0] * B, "branches": [0] * B}
@@ -101,10 +103,10 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
         sel = select(logp, mask, step, generator) & mask
         h = entropy(logp).masked_fill(~mask, float("inf"))
         best = h.argmin(1)
-        # careful rows commit only their single best cell this step
         one = take_prefix(best[:, None], torch.ones(len(active), dtype=torch.long, device=x.device), mask)
+        # careful rows commit only their `careful` most certain cells this step
         cf = torch.tensor(careful, device=x.device)[idx]
-        sel = torch.where(cf[:, None], one, sel)
+        sel = torch.where((cf > 0)[:, None], take_prefix(h.argsort(1), cf, mask), sel)
         if search:   # leave uncertain cells to branching instead of committing them in passing
             sel = sel & ((h <= stall_entropy) | one)
         new = torch.where(sel, proposal, xa)
@@ -135,13 +137,13 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
                     if n_sel == 1:
                         c = int(sel[i].nonzero()[0, 0])
                         banned[r, c, int(proposal[i, c])] = True
-                        careful[r] = False
+                        careful[r] = 0
                     else:
-                        careful[r] = True
+                        careful[r] = max(1, n_sel // 2)
                     per_step[r].append(0)
                 elif search and _backtrack(r, cur, banned, stacks):
                     counts["backtracks"][r] += 1
-                    careful[r] = False
+                    careful[r] = 0
                     per_step[r].append(0)
                 else:
                     cur[r] = new[i]
