@@ -82,9 +82,11 @@ class _Row:
 
 @torch.no_grad()
 def dfs_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rules_fn: RulesFn | None = None,
-               budget: int | torch.Tensor = 400, temperature: float = 0.0,
+               budget: int | torch.Tensor = 400, temperature: float = 0.0, stall_entropy: float | None = None,
                generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
-    """Complete search from ``x``; ``budget`` is the most NFE per row (an int or a [B] tensor)."""
+    """Complete search from ``x``; ``budget`` is the most NFE per row (an int or a [B] tensor).
+    ``stall_entropy``: a step commits only cells at or below this entropy, or else just the
+    most certain cell, whose value is then a branch point of its own (None: the rule's cells)."""
     B = x.shape[0]
     limit = torch.as_tensor(budget).expand(B).clone()          # an int or a [B] tensor
     rows = [_Row(x[r]) for r in range(B)]
@@ -135,8 +137,11 @@ def dfs_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rul
         proposal = _propose(logp, temperature, generator)
         sel = select(logp, mask, step, generator) & mask
         h = entropy(logp).masked_fill(~mask, float("inf"))
+        order = h.argsort(1)
         careful = torch.tensor([rows[r].careful for r in active], device=x.device)
-        sel = torch.where((careful > 0)[:, None], take_prefix(h.argsort(1), careful, mask), sel)
+        sel = torch.where((careful > 0)[:, None], take_prefix(order, careful, mask), sel)
+        if stall_entropy is not None:   # uncertain cells are decided one at a time
+            sel = sel & ((h <= stall_entropy) | take_prefix(order[:, :1], torch.ones_like(careful), mask))
         new = torch.where(sel, proposal, cur)
         bad = check_fn(new).cpu()
         still = []

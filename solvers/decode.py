@@ -77,7 +77,8 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
                           temperature=options.get("temperature", 0.0), generator=gen)
                 out, st = guided_decode(model_fn, x, **kw, **so)
                 if complete:
-                    out, st = complete_search(model_fn, x, out, st, so["search_budget"], **kw)
+                    out, st = complete_search(model_fn, x, out, st, so["search_budget"], **kw,
+                                              stall_entropy=so["stall_entropy"] if so["search"] else None)
                 for k in extra:
                     extra[k].extend(st[k])
             else:

@@ -209,6 +209,18 @@ def test_complete_search_solves_with_a_model_that_knows_nothing(box, clues, n_pu
     assert int(st["nfe"].sum()) == model.calls                          # every forward pass counted
 
 
+def test_complete_search_with_a_stall_threshold_decides_uncertain_cells_one_at_a_time():
+    from sampling.dfs import dfs_decode
+    task = SudokuTask(box=(2, 2))
+    ps = np.stack([sd.generate_one(5, i, (2, 2), clues=(4, 6))[0] for i in range(12)])
+    x = torch.from_numpy(task.encode(ps))
+    out, st = dfs_decode(RandomRankModel(16, 4, 0), x, mask_id=task.mask_id, select=eb_select(0.5),
+                         check_fn=lambda t: torch.from_numpy(task.conflicts(t.numpy())), budget=100_000,
+                         stall_entropy=0.0)
+    assert sd.verify(ps, sd.decode(out.numpy(), (2, 2)), (2, 2)).solved.all()     # still complete
+    assert all(k <= 1 for row in st["tokens_per_step"] for k in row)   # no cell is certain here
+
+
 @pytest.mark.parametrize("budget", [1, 7, 40])
 def test_complete_search_never_exceeds_its_budget_and_keeps_givens(budget):
     from sampling.dfs import dfs_decode
