@@ -141,7 +141,10 @@ def dfs_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rul
         careful = torch.tensor([rows[r].careful for r in active], device=x.device)
         sel = torch.where((careful > 0)[:, None], take_prefix(order, careful, mask), sel)
         if stall_entropy is not None:   # uncertain cells are decided one at a time
-            sel = sel & ((h <= stall_entropy) | take_prefix(order[:, :1], torch.ones_like(careful), mask))
+            first = take_prefix(order[:, :1], torch.ones_like(careful), mask)
+            sel = sel & ((h <= stall_entropy) | first)
+            # a step always commits: the rule may have picked a cell tied with `first` in entropy
+            sel = torch.where(sel.any(1, keepdim=True), sel, first & mask)
         new = torch.where(sel, proposal, cur)
         bad = check_fn(new).cpu()
         still = []

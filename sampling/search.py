@@ -109,6 +109,8 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
         sel = torch.where((cf > 0)[:, None], take_prefix(h.argsort(1), cf, mask), sel)
         if search:   # leave uncertain cells to branching instead of committing them in passing
             sel = sel & ((h <= stall_entropy) | one)
+            # a step always commits: the rule may have picked a cell tied with `one` in entropy
+            sel = torch.where(sel.any(1, keepdim=True), sel, one & mask)
         new = torch.where(sel, proposal, xa)
         bad = check_fn(new).to(x.device) | dead.any(1)
         still = []

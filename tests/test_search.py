@@ -253,3 +253,34 @@ def test_branch_search_hands_unsolved_rows_to_the_complete_search():
     assert (st2["dfs"].numpy() == ~plain).all()                         # only the unsolved rows restart
     assert (st2["nfe"][torch.from_numpy(plain)] == first[torch.from_numpy(plain)]).all()
     assert (st2["nfe"] <= 5000).all()
+
+
+class FlatModel:
+    """The same distribution for every cell: every masked cell ties in entropy, so the
+    selection rule's tie-break and the searches' own ranking may name different cells."""
+
+    def __call__(self, x):
+        t = torch.full((x.shape[0], 81, 10), -1e9)
+        t[..., :9] = torch.linspace(0.0, 1.0, 9)
+        return t
+
+
+@pytest.mark.parametrize("searcher", ["guided", "dfs"])
+def test_a_step_always_commits_even_when_entropies_tie(searcher):
+    # A step that committed nothing left the state as it was; with its logits reused that
+    # repeated forever at no NFE (the budget never came). Guarded by an alarm.
+    import signal
+    from sampling.dfs import dfs_decode
+    p = sd.generate_one(5, 0, clues=(30, 34))[0]
+    x = torch.from_numpy(TASK.encode(p[None]))
+    signal.alarm(60)
+    try:
+        if searcher == "guided":
+            out, st = guided_decode(FlatModel(), x, mask_id=MASK, select=eb_select(0.01), check_fn=check, repair=3,
+                                    search=True, search_budget=50, stall_entropy=0.1)
+        else:
+            out, st = dfs_decode(FlatModel(), x, mask_id=MASK, select=eb_select(0.01), check_fn=check, budget=50,
+                                 stall_entropy=0.1)
+    finally:
+        signal.alarm(0)
+    assert int(st["nfe"][0]) <= 50 and (out != MASK).all()
