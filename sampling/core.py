@@ -36,6 +36,20 @@ def memo_forward(model_fn: ModelFn, x: torch.Tensor, seen: list[Seen]) -> tuple[
     return torch.stack([e[1] for e in seen]), need
 
 
+def search_select(sel: torch.Tensor, h: torch.Tensor, order: torch.Tensor, mask: torch.Tensor,
+                  careful: torch.Tensor, one: torch.Tensor, stall_entropy: float | None) -> torch.Tensor:
+    """The cells a search step commits, from the rule's choice ``sel`` [b, S]: a careful
+    row (``careful[i] > 0``) takes its ``careful[i]`` first cells of ``order`` instead;
+    with ``stall_entropy``, only cells at or below it are kept, besides ``one`` (the row's
+    most certain cell). A step always commits: where nothing is left (the rule's cell
+    tied with ``one`` in entropy), it commits ``one``."""
+    sel = torch.where((careful > 0)[:, None], take_prefix(order, careful, mask), sel)
+    if stall_entropy is not None:
+        sel = sel & ((h <= stall_entropy) | one)
+        sel = torch.where(sel.any(1, keepdim=True), sel, one & mask)
+    return sel
+
+
 def entropy(logp: torch.Tensor) -> torch.Tensor:
     """Shannon entropy in nats over the last axis; exact zeros for -inf entries (no NaN)."""
     return torch.special.entr(logp.exp()).sum(-1)

@@ -40,7 +40,7 @@ from typing import Callable
 
 import torch
 
-from sampling.core import Seen, _propose, entropy, memo_forward, take_prefix
+from sampling.core import Seen, _propose, entropy, memo_forward, search_select, take_prefix
 
 RulesFn = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 
@@ -139,12 +139,8 @@ def dfs_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rul
         h = entropy(logp).masked_fill(~mask, float("inf"))
         order = h.argsort(1)
         careful = torch.tensor([rows[r].careful for r in active], device=x.device)
-        sel = torch.where((careful > 0)[:, None], take_prefix(order, careful, mask), sel)
-        if stall_entropy is not None:   # uncertain cells are decided one at a time
-            first = take_prefix(order[:, :1], torch.ones_like(careful), mask)
-            sel = sel & ((h <= stall_entropy) | first)
-            # a step always commits: the rule may have picked a cell tied with `first` in entropy
-            sel = torch.where(sel.any(1, keepdim=True), sel, first & mask)
+        first = take_prefix(order[:, :1], torch.ones_like(careful), mask)
+        sel = search_select(sel, h, order, mask, careful, first, stall_entropy)   # uncertain cells one at a time
         new = torch.where(sel, proposal, cur)
         bad = check_fn(new).cpu()
         still = []

@@ -39,7 +39,7 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from sampling.core import Seen, _propose, entropy, memo_forward, take_prefix
+from sampling.core import Seen, _propose, entropy, memo_forward, search_select, take_prefix
 
 
 class SearchOptions(BaseModel):
@@ -104,13 +104,10 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
         h = entropy(logp).masked_fill(~mask, float("inf"))
         best = h.argmin(1)
         one = take_prefix(best[:, None], torch.ones(len(active), dtype=torch.long, device=x.device), mask)
-        # careful rows commit only their `careful` most certain cells this step
+        # careful rows commit only their `careful` most certain cells; with search, uncertain
+        # cells are left to branching instead of being committed in passing
         cf = torch.tensor(careful, device=x.device)[idx]
-        sel = torch.where((cf > 0)[:, None], take_prefix(h.argsort(1), cf, mask), sel)
-        if search:   # leave uncertain cells to branching instead of committing them in passing
-            sel = sel & ((h <= stall_entropy) | one)
-            # a step always commits: the rule may have picked a cell tied with `one` in entropy
-            sel = torch.where(sel.any(1, keepdim=True), sel, one & mask)
+        sel = search_select(sel, h, h.argsort(1), mask, cf, one, stall_entropy if search else None)
         new = torch.where(sel, proposal, xa)
         bad = check_fn(new).to(x.device) | dead.any(1)
         still = []
