@@ -264,16 +264,21 @@ def test_arm_loss_masks_filled_cells_like_decoding(task, order):
     assert torch.isfinite(masked) and masked < plain               # mass on filled cells is taken away
     masked.backward()
     assert all(torch.isfinite(q.grad).all() for q in m.parameters() if q.grad is not None)
-    # the targets themselves are never masked: the loss equals CE over the unfilled cells
-    L = p.shape[1]
-    logits = seen["logits"][:, L - 1:].detach()
+    # the targets themselves are never masked, and the loss is the CE over the tokens of
+    # the cells still empty at each step: recomputed here one step at a time
+    L, V = p.shape[1], m.cfg.pick_values
+    logits = seen["logits"][:, L - 1:].detach().float()
+    nll = []
     for r in range(len(a)):
         done = set(np.flatnonzero(b.filled[r]).tolist())
         for k, tok in enumerate(a[r].tolist()):
             if tok < 0:
                 break
-            assert tok // m.cfg.pick_values not in done
-            done.add(tok // m.cfg.pick_values)
+            assert tok // V not in done
+            free = torch.tensor([c not in done for c in range(b.filled.shape[1])]).repeat_interleave(V)
+            nll.append(-torch.log_softmax(logits[r, k][free], 0)[int(free[:tok].sum())])
+            done.add(tok // V)
+    assert torch.allclose(masked.detach(), torch.stack(nll).mean(), atol=1e-4)
 
 
 # ----------------------------------------------------------------------------- rounds as sets
