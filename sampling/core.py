@@ -18,22 +18,24 @@ ModelFn = Callable[[torch.Tensor], torch.Tensor]
 SelectFn = Callable[[torch.Tensor, torch.Tensor, int, torch.Generator | None], torch.Tensor]
 
 
-Seen = tuple[bytes, torch.Tensor] | None      # a row's last evaluated state and its logits
+Memo = dict[bytes, torch.Tensor]      # one row's evaluated states and their logits
 
 
-def memo_forward(model_fn: ModelFn, x: torch.Tensor, seen: list[Seen]) -> tuple[torch.Tensor, list[int]]:
-    """Logits (float32) of the rows x [b, S] for the searches, with ``seen[i]`` the state
-    row i was last evaluated at and its logits. The model is a fixed function of its input,
-    so a row whose state is the one it last evaluated (a step undone, a node returned to)
-    reuses those logits: no forward pass, so no NFE. Updates ``seen`` in place and returns
-    (logits [b, S, V], the indices of the rows that ran a forward pass)."""
+def memo_forward(model_fn: ModelFn, x: torch.Tensor, memos: list[Memo]) -> tuple[torch.Tensor, list[int]]:
+    """Logits (float32) of the rows x [b, S] for the searches, with ``memos[i]`` every state
+    row i has been evaluated at and its logits. The model is a fixed function of its input,
+    so a row back at a state it has already evaluated (a step undone, a node returned to,
+    the complete search retracing the branch search's steps) reuses those logits: no
+    forward pass, so no NFE. Logits are kept in the dtype the model returned them in (bf16
+    under bf16 autocast: exact, half the memory), at most one entry per NFE of the row.
+    Updates ``memos`` in place and returns (logits [b, S, V], the rows that ran a pass)."""
     keys = [r.tobytes() for r in x.cpu().numpy()]
-    need = [i for i, k in enumerate(keys) if seen[i] is None or seen[i][0] != k]
+    need = [i for i, k in enumerate(keys) if k not in memos[i]]
     if need:
-        out = model_fn(x[torch.tensor(need, device=x.device)]).float()
+        out = model_fn(x[torch.tensor(need, device=x.device)])
         for j, i in enumerate(need):
-            seen[i] = (keys[i], out[j])
-    return torch.stack([e[1] for e in seen]), need
+            memos[i][keys[i]] = out[j]
+    return torch.stack([memos[i][k] for i, k in enumerate(keys)]).float(), need
 
 
 def search_select(sel: torch.Tensor, h: torch.Tensor, order: torch.Tensor, mask: torch.Tensor,

@@ -28,9 +28,11 @@ a node add at least one ban, and a ban is only placed on a (cell, value) whose
 whole subtree failed. Bans are finite, so with enough budget the search finds a solution
 of every puzzle that has one; values are tried in the model's order. Every forward pass
 counts in the row's NFE; a row stops at its budget (its last masks take the last argmax).
-A frame keeps its node's logits, so a node returned to (a step undone, a backtrack) is
-decided again without a forward pass (``sampling.core.memo_forward``): NFE counts the
-distinct nodes evaluated, and the search visits exactly the nodes it would without it.
+Each row keeps the logits of every state it has evaluated, so a node returned to (a step
+undone, a backtrack) is decided again without a forward pass, and so is a state the
+branch search evaluated before handing the row over (``memos``; ``sampling.core.
+memo_forward``): NFE counts the distinct states evaluated, and the search visits exactly
+the nodes it would without it.
 Rows of different puzzles share each batch and never influence one another.
 """
 from __future__ import annotations
@@ -40,7 +42,7 @@ from typing import Callable
 
 import torch
 
-from sampling.core import Seen, _propose, entropy, memo_forward, search_select, take_prefix
+from sampling.core import Memo, _propose, entropy, memo_forward, search_select, take_prefix
 
 RulesFn = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 
@@ -48,17 +50,17 @@ RulesFn = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tenso
 class _Row:
     """Search state of one batch row: its node (state, bans, careful) and its frames."""
 
-    def __init__(self, x: torch.Tensor):
+    def __init__(self, x: torch.Tensor, memo: Memo):
         self.cur = x.clone()
         self.banned: torch.Tensor | None = None        # (S, V), made at the first forward pass
         self.careful = 0                                # cells a careful step commits (0: the rule's)
         self.stack: list[tuple] = []
         self.bans = 0
-        self.seen: Seen = None                          # the node's state and logits, once evaluated
+        self.memo = memo                                # every state evaluated, with its logits
 
     def push(self, commits: list[tuple[int, int]], new: torch.Tensor) -> None:
         """Descend; a careful row stays careful until it has banned a culprit."""
-        self.stack.append((self.cur, self.banned.clone(), self.careful, commits, self.seen))
+        self.stack.append((self.cur, self.banned.clone(), self.careful, commits))
         self.cur = new
 
     def undo(self, commits: list[tuple[int, int]]) -> None:
@@ -75,7 +77,7 @@ class _Row:
         """Pop the last frame and rule out what it committed; False at the root."""
         if not self.stack:
             return False
-        self.cur, self.banned, self.careful, commits, self.seen = self.stack.pop()
+        self.cur, self.banned, self.careful, commits = self.stack.pop()
         self.undo(commits)
         return True
 
@@ -83,13 +85,17 @@ class _Row:
 @torch.no_grad()
 def dfs_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rules_fn: RulesFn | None = None,
                budget: int | torch.Tensor = 400, temperature: float = 0.0, stall_entropy: float | None = None,
-               generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
+               generator: torch.Generator | None = None,
+               memos: list[Memo] | None = None) -> tuple[torch.Tensor, dict]:
     """Complete search from ``x``; ``budget`` is the most NFE per row (an int or a [B] tensor).
     ``stall_entropy``: a step commits only cells at or below this entropy, or else just the
-    most certain cell, whose value is then a branch point of its own (None: the rule's cells)."""
+    most certain cell, whose value is then a branch point of its own (None: the rule's cells).
+    ``memos``: per row, states already evaluated for this puzzle and their logits (the
+    branch search's), reused without a forward pass; extended in place."""
     B = x.shape[0]
     limit = torch.as_tensor(budget).expand(B).clone()          # an int or a [B] tensor
-    rows = [_Row(x[r]) for r in range(B)]
+    memos = [{} for _ in range(B)] if memos is None else memos
+    rows = [_Row(x[r], memos[r]) for r in range(B)]
     nfe = torch.zeros(B, dtype=torch.long)
     counts = {"backtracks": [0] * B, "undos": [0] * B}
     per_step: list[list[int]] = [[] for _ in range(B)]
@@ -117,11 +123,8 @@ def dfs_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rul
                 continue
             cur = filled
         t0 = time.perf_counter()
-        seen = [rows[r].seen for r in active]
-        logits, ran = memo_forward(model_fn, cur, seen)     # a forward pass counts in NFE
+        logits, ran = memo_forward(model_fn, cur, [rows[r].memo for r in active])   # a pass counts in NFE
         model_s += time.perf_counter() - t0
-        for i, r in enumerate(active):
-            rows[r].seen = seen[i]
         nfe[torch.tensor([active[i] for i in ran], dtype=torch.long)] += 1
         for r in active:
             if rows[r].banned is None:

@@ -39,7 +39,7 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from sampling.core import Seen, _propose, entropy, memo_forward, search_select, take_prefix
+from sampling.core import Memo, _propose, entropy, memo_forward, search_select, take_prefix
 
 
 class SearchOptions(BaseModel):
@@ -63,12 +63,14 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
                   search: bool = False, search_budget: int = 400, stall_entropy: float = 0.01,
                   branch_k: int = 2, temperature: float = 0.0, rules_fn=None,
                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
+    """Decode with repairs and branch search; the stats' ``memos`` hold each row's
+    evaluated states (``sampling.core.memo_forward``) for a complete search to reuse."""
     B, S = x.shape
     cur = x.clone()
     banned: torch.Tensor | None = None                 # (B, S, V): values ruled out per branch
     stacks: list[list] = [[] for _ in range(B)]        # (state, banned, cell, untried values)
     careful = [0] * B                                  # careful rows commit this many cells a step (0: their rule)
-    seen: list[Seen] = [None] * B                      # each row's last evaluated state
+    memos: list[Memo] = [{} for _ in range(B)]         # each row's evaluated states
     nfe = torch.zeros(B, dtype=torch.long)
     counts = {"repairs": [0] * B, "backtracks": [0] * B, "branches": [0] * B}
     per_step: list[list[int]] = [[] for _ in range(B)]
@@ -78,11 +80,8 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
         idx = torch.tensor(active, device=x.device)
         xa = cur[idx]
         t0 = time.perf_counter()
-        seen_a = [seen[r] for r in active]
-        logits, ran = memo_forward(model_fn, xa, seen_a)
+        logits, ran = memo_forward(model_fn, xa, [memos[r] for r in active])
         model_s += time.perf_counter() - t0
-        for i, r in enumerate(active):
-            seen[r] = seen_a[i]
         nfe[idx[ran].cpu()] += 1
         if banned is None:
             banned = torch.zeros(B, S, logits.shape[-1], dtype=torch.bool, device=x.device)
@@ -159,7 +158,7 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
         step += 1
     total = time.perf_counter() - t_start
     return cur, {"nfe": nfe, "tokens_per_step": per_step, "model_seconds": model_s,
-                 "total_seconds": total, "overhead_seconds": total - model_s, **counts}
+                 "total_seconds": total, "overhead_seconds": total - model_s, "memos": memos, **counts}
 
 
 def _backtrack(r: int, cur, banned, stacks) -> bool:

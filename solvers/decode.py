@@ -79,6 +79,7 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
                 if complete:
                     out, st = complete_search(model_fn, x, out, st, so["search_budget"], **kw,
                                               stall_entropy=so["stall_entropy"] if so["search"] else None)
+                del st["memos"]                     # the rows' evaluated states: this batch only
                 for k in extra:
                     extra[k].extend(st[k])
             else:
@@ -129,7 +130,8 @@ def complete_search(model_fn, x, out, st, budget: int, **kw) -> tuple[torch.Tens
     rows = torch.nonzero(failed & (left > 0))[:, 0]
     st["dfs"] = failed & (left > 0)
     if len(rows):
-        found, st2 = dfs_decode(model_fn, x[rows.to(x.device)], budget=left[rows], **kw)
+        found, st2 = dfs_decode(model_fn, x[rows.to(x.device)], budget=left[rows],
+                                memos=[st["memos"][r] for r in rows.tolist()], **kw)
         out = out.clone()
         out[rows.to(out.device)] = found
         st["nfe"] = st["nfe"].clone()

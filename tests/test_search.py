@@ -84,18 +84,22 @@ class Spy:
         return self.model(x)
 
 
-def test_memo_forward_runs_only_rows_whose_state_changed():
+def test_memo_forward_runs_only_rows_at_a_state_they_have_not_evaluated():
     from sampling.core import memo_forward
     spy = Spy(RandomRankModel(81, 9, 0))
     x = torch.from_numpy(TASK.encode(np.stack([sd.generate_one(3, i)[0] for i in range(3)])))
-    seen = [None] * 3
-    first, ran = memo_forward(spy, x, seen)
+    memos = [{} for _ in range(3)]
+    first, ran = memo_forward(spy, x, memos)
     assert ran == [0, 1, 2] and len(spy.states) == 3
     y = x.clone()
     y[1, int((y[1] == MASK).nonzero()[0, 0])] = 0
-    again, ran = memo_forward(spy, y, seen)
+    again, ran = memo_forward(spy, y, memos)
     assert ran == [1] and len(spy.states) == 4           # rows 0 and 2 reuse their logits
     assert torch.equal(again[[0, 2]], first[[0, 2]]) and torch.equal(again[1], spy.model(y[1:2])[0].float())
+    back, ran = memo_forward(spy, x, memos)              # row 1 back at an earlier state, not its last
+    assert ran == [] and len(spy.states) == 4 and torch.equal(back, first)
+    swapped, ran = memo_forward(spy, x[[1, 0, 2]], memos)   # a row reuses only its own states
+    assert ran == [0, 1] and torch.equal(swapped[2], first[2])
 
 
 @pytest.mark.parametrize("searcher", ["guided", "dfs"])
@@ -240,7 +244,7 @@ def test_branch_search_hands_unsolved_rows_to_the_complete_search():
     ps, sols = zip(*(sd.generate_one(5, i, (2, 2), clues=(4, 6)) for i in range(8)))
     ps, sols = np.stack(ps), np.stack(sols)
     x = torch.from_numpy(task.encode(ps))
-    model = RandomRankModel(16, 4, 3)
+    model = Spy(RandomRankModel(16, 4, 3))
     chk = lambda t: torch.from_numpy(task.conflicts(t.numpy()))  # noqa: E731
     kw = dict(mask_id=task.mask_id, select=eb_select(0.1), check_fn=chk)
     out, st = guided_decode(model, x, search=True, search_budget=5000, **kw)
@@ -253,6 +257,10 @@ def test_branch_search_hands_unsolved_rows_to_the_complete_search():
     assert (st2["dfs"].numpy() == ~plain).all()                         # only the unsolved rows restart
     assert (st2["nfe"][torch.from_numpy(plain)] == first[torch.from_numpy(plain)]).all()
     assert (st2["nfe"] <= 5000).all()
+    # the complete search reuses what the branch search evaluated: no state runs twice,
+    # and every forward pass is counted in some row's NFE
+    # (without the shared memo each restarted row would evaluate its puzzle's root again)
+    assert len(set(model.states)) == len(model.states) == int(st2["nfe"].sum())
 
 
 class FlatModel:
