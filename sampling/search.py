@@ -19,8 +19,8 @@ step, and a row whose new state is inconsistent is handled in this order:
 cell has entropy above ``stall_entropy``, the row branches on that cell over its
 ``branch_k`` most likely values, depth first. Every forward pass counts in the row's
 NFE; a row stops at ``search_budget`` NFE and its remaining masks take the last argmax.
-A step undone leaves the row's state as it was, so the next step reuses its logits
-(``sampling.core.memo_forward``): no forward pass, no NFE.
+A row back at a state it has evaluated (a step undone leaves the state as it was)
+reuses its logits (``sampling.core.memo_forward``): no forward pass, no NFE.
 Rows of different puzzles share each batch and never influence one another.
 
 **Rules** (``rules_fn``, from the puzzle): ``mask`` gives no probability to values a
@@ -29,7 +29,7 @@ the step commits it; a contradiction the rules find is handled like a dead cell.
 cost no forward pass. This search is not complete: commits made in passing are undone
 only through repairs or by backtracking past a later branch point. ``complete`` (run by
 ``solvers.decode``) hands a row it could not solve to ``sampling.dfs.dfs_decode``, from the
-puzzle, with the NFE it has left.
+puzzle, with the NFE it has left and the states this search evaluated (``memos``).
 """
 from __future__ import annotations
 
