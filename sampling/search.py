@@ -29,7 +29,7 @@ the step commits it; a contradiction the rules find is handled like a dead cell.
 cost no forward pass. This search is not complete: commits made in passing are undone
 only through repairs or by backtracking past a later branch point. ``complete`` (run by
 ``solvers.decode``) hands a row it could not solve to ``sampling.dfs.dfs_decode``, from the
-puzzle, with the NFE it has left and the states this search evaluated (``memos``).
+puzzle, with the NFE it has left and the states this search evaluated (the same ``memos``).
 """
 from __future__ import annotations
 
@@ -62,15 +62,17 @@ class SearchOptions(BaseModel):
 def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, repair: int = 0,
                   search: bool = False, search_budget: int = 400, stall_entropy: float = 0.01,
                   branch_k: int = 2, temperature: float = 0.0, rules_fn=None,
-                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
-    """Decode with repairs and branch search; the stats' ``memos`` hold each row's
-    evaluated states (``sampling.core.memo_forward``) for a complete search to reuse."""
+                  generator: torch.Generator | None = None,
+                  memos: list[Memo] | None = None) -> tuple[torch.Tensor, dict]:
+    """Decode with repairs and branch search. ``memos``: per row, the states evaluated and
+    their logits (``sampling.core.memo_forward``), extended in place, so that a complete
+    search given the same list reuses them."""
     B, S = x.shape
     cur = x.clone()
     banned: torch.Tensor | None = None                 # (B, S, V): values ruled out per branch
     stacks: list[list] = [[] for _ in range(B)]        # (state, banned, cell, untried values)
     careful = [0] * B                                  # careful rows commit this many cells a step (0: their rule)
-    memos: list[Memo] = [{} for _ in range(B)]         # each row's evaluated states
+    memos = [{} for _ in range(B)] if memos is None else memos   # each row's evaluated states
     nfe = torch.zeros(B, dtype=torch.long)
     counts = {"repairs": [0] * B, "backtracks": [0] * B, "branches": [0] * B}
     per_step: list[list[int]] = [[] for _ in range(B)]
@@ -158,7 +160,7 @@ def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, 
         step += 1
     total = time.perf_counter() - t_start
     return cur, {"nfe": nfe, "tokens_per_step": per_step, "model_seconds": model_s,
-                 "total_seconds": total, "overhead_seconds": total - model_s, "memos": memos, **counts}
+                 "total_seconds": total, "overhead_seconds": total - model_s, **counts}
 
 
 def _backtrack(r: int, cur, banned, stacks) -> bool:

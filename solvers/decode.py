@@ -75,11 +75,11 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
                           check_fn=lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
                           rules_fn=None if rules == "none" else torch_rules(task, rules),
                           temperature=options.get("temperature", 0.0), generator=gen)
-                out, st = guided_decode(model_fn, x, **kw, **so)
+                memos = [{} for _ in range(len(x))]     # each row's evaluated states, both searches
+                out, st = guided_decode(model_fn, x, **kw, **so, memos=memos)
                 if complete:
-                    out, st = complete_search(model_fn, x, out, st, so["search_budget"], **kw,
+                    out, st = complete_search(model_fn, x, out, st, so["search_budget"], memos=memos, **kw,
                                               stall_entropy=so["stall_entropy"] if so["search"] else None)
-                del st["memos"]                     # the rows' evaluated states: this batch only
                 for k in extra:
                     extra[k].extend(st[k])
             else:
@@ -120,10 +120,11 @@ def arm_decode(model, task, questions, device: str, *, temperature: float = 0.0,
     return list(task.pick_answers(out.cpu().numpy(), questions)), st
 
 
-def complete_search(model_fn, x, out, st, budget: int, **kw) -> tuple[torch.Tensor, dict]:
+def complete_search(model_fn, x, out, st, budget: int, memos=None, **kw) -> tuple[torch.Tensor, dict]:
     """Rows the branch search left unsolved (masks left or a conflict) restart from the
     puzzle with the complete depth-first search, for the NFE they have left; their NFE
-    adds up. ``st['dfs']`` marks the rows that needed it."""
+    adds up. ``memos``: the branch search's (per row of x), reused without forward passes.
+    ``st['dfs']`` marks the rows that needed it."""
     from sampling.dfs import dfs_decode
     failed = ((out == kw["mask_id"]).any(1) | kw["check_fn"](out).to(out.device)).cpu()
     left = budget - st["nfe"]
@@ -131,7 +132,7 @@ def complete_search(model_fn, x, out, st, budget: int, **kw) -> tuple[torch.Tens
     st["dfs"] = failed & (left > 0)
     if len(rows):
         found, st2 = dfs_decode(model_fn, x[rows.to(x.device)], budget=left[rows],
-                                memos=[st["memos"][r] for r in rows.tolist()], **kw)
+                                memos=None if memos is None else [memos[r] for r in rows.tolist()], **kw)
         out = out.clone()
         out[rows.to(out.device)] = found
         st["nfe"] = st["nfe"].clone()

@@ -247,12 +247,13 @@ def test_branch_search_hands_unsolved_rows_to_the_complete_search():
     model = Spy(RandomRankModel(16, 4, 3))
     chk = lambda t: torch.from_numpy(task.conflicts(t.numpy()))  # noqa: E731
     kw = dict(mask_id=task.mask_id, select=eb_select(0.1), check_fn=chk)
-    out, st = guided_decode(model, x, search=True, search_budget=5000, **kw)
+    memos = [{} for _ in range(len(x))]
+    out, st = guided_decode(model, x, search=True, search_budget=5000, memos=memos, **kw)
     out[:3] = torch.from_numpy(task.encode(sols[:3]))    # as if the branch search had solved three
     plain = sd.verify(ps, sd.decode(out.numpy(), (2, 2)), (2, 2)).solved
     assert plain.sum() == 3                              # this blind model leaves the rest unsolved
     first = st["nfe"].clone()
-    out2, st2 = complete_search(model, x, out, st, 5000, **kw)
+    out2, st2 = complete_search(model, x, out, st, 5000, memos=memos, **kw)
     assert sd.verify(ps, sd.decode(out2.numpy(), (2, 2)), (2, 2)).solved.all()
     assert (st2["dfs"].numpy() == ~plain).all()                         # only the unsolved rows restart
     assert (st2["nfe"][torch.from_numpy(plain)] == first[torch.from_numpy(plain)]).all()
