@@ -25,109 +25,13 @@ Sequence layouts (L = rows * cols cells):
 """
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from torch import nn
 
+from models.config import ModelConfig, cell_relation, position_relations
 
-class ModelConfig(BaseModel):
-    """Architecture and token layout of one model; saved in every checkpoint."""
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: Literal["mdm", "arm"] = Field(description="Bidirectional masked diffusion model or causal ARM.")
-    task: Literal["sudoku", "maze"] = Field(description="Which puzzle task the vocabulary belongs to.")
-    vocab_size: int = Field(gt=1, description="Number of token ids, MASK included.")
-    mask_id: int = Field(ge=0, description="Id of the MASK token.")
-    out_tokens: tuple[int, ...] = Field(description="Ids the head may emit; all others get -inf logits.")
-    rows: int = Field(gt=0, description="Cell rows of the grid.")
-    cols: int = Field(gt=0, description="Cell columns of the grid.")
-    box_rows: int = Field(0, ge=0, description="Sudoku box height (0: no box embedding).")
-    box_cols: int = Field(0, ge=0, description="Sudoku box width (0: no box embedding).")
-    paired: bool = Field(False, description="Input is [structure(L), state(L)] folded into L positions.")
-    d_model: int = Field(128, gt=0, description="Width of the residual stream.")
-    n_layers: int = Field(6, gt=0, description="Transformer blocks.")
-    n_heads: int = Field(4, gt=0, description="Attention heads; must divide d_model.")
-    mlp_ratio: int = Field(4, gt=0, description="MLP hidden width as a multiple of d_model.")
-    rel_bias: Literal["none", "sudoku", "grid"] = Field(
-        "none", description="Per-head attention bias by cell relation: Sudoku units or grid offset.")
-    grid_radius: int = Field(3, ge=1, description="Offsets beyond this radius share one bias (rel_bias='grid').")
-    loops: int = Field(1, ge=1, description="Apply the stack of blocks this many times with shared weights "
-                                             "(recurrent depth, as in TRM/HRM); 1 = a plain transformer.")
-    order: Literal["raster", "solver", "path"] = Field(
-        "raster", description="ARM answer order: raster (one token per cell) or cell-naming picks: "
-                              "solver ((cell, value) pairs, Sudoku), path (path cells, mazes).")
-    pick_head: Literal["linear", "pointer"] = Field(
-        "linear", description="Cell-naming ARMs: score (cell, value) with one linear map of the last position "
-                              "(linear), or per cell, from the last position and that cell's prompt position "
-                              "(pointer: an additive attention score per value, as in pointer networks).")
-    prefix: bool = Field(False, description="ARM: the prompt attends to itself both ways (a prefix LM, as "
-                                            "an encoder reads its input); the answer stays causal.")
-
-    @model_validator(mode="after")
-    def _heads_divide_width(self):
-        if self.d_model % self.n_heads:
-            raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
-        if not 0 <= self.mask_id < self.vocab_size or any(not 0 <= t < self.vocab_size for t in self.out_tokens):
-            raise ValueError("mask_id and out_tokens must be ids below vocab_size")
-        if self.pick_head == "pointer" and self.order == "raster":
-            raise ValueError("pick_head 'pointer' is for the cell-naming ARMs (order solver or path)")
-        if self.prefix and self.kind != "arm":
-            raise ValueError("prefix is for ARMs (an MDM reads everything both ways)")
-        if self.order != "raster" and (self.kind != "arm" or (self.order == "solver") != (self.task == "sudoku")):
-            raise ValueError(f"order {self.order!r} needs an ARM for "
-                             f"{'sudoku' if self.order == 'solver' else 'maze'}")
-        return self
-
-    @property
-    def pick_values(self) -> int:
-        """Values a pick token carries per cell: n digits (solver), 1 (path), 0 (raster)."""
-        return {"raster": 0, "solver": len(self.out_tokens), "path": 1}[self.order]
-
-    @property
-    def n_picks(self) -> int:
-        """Size of the pick head: cells * values (0 for raster)."""
-        return self.cells * self.pick_values
-
-    @property
-    def cells(self) -> int:
-        return self.rows * self.cols
-
-    @property
-    def seq_len(self) -> int:
-        """Length of the token sequence the model reads (before folding)."""
-        return 2 * self.cells if (self.paired or self.kind == "arm") else self.cells
-
-
-def _cell_relation(cfg: ModelConfig, cq: torch.Tensor, ck: torch.Tensor) -> tuple[torch.Tensor, int]:
-    """Relation ids between query cells ``cq[..., T, 1]`` and key cells ``ck[..., 1, S]``
-    (broadcast), and the number of ids."""
-    rq, cq_ = cq // cfg.cols, cq % cfg.cols
-    rk, ck_ = ck // cfg.cols, ck % cfg.cols
-    if cfg.rel_bias == "sudoku":
-        def box(r, c):
-            return (r // cfg.box_rows) * (cfg.cols // cfg.box_cols) + c // cfg.box_cols
-        rel = (rq == rk).long() + 2 * (cq_ == ck_).long() + 4 * (box(rq, cq_) == box(rk, ck_)).long()
-        return rel, 8
-    if cfg.rel_bias == "grid":
-        k = cfg.grid_radius
-        dr = (rq - rk).clamp(-k, k) + k
-        dc = (cq_ - ck_).clamp(-k, k) + k
-        return dr * (2 * k + 1) + dc, (2 * k + 1) ** 2
-    return torch.zeros(torch.broadcast_shapes(cq.shape, ck.shape), dtype=torch.long, device=cq.device), 1
-
-
-def _relations(cfg: ModelConfig, n_pos: int) -> tuple[torch.Tensor, int]:
-    """Relation id [n_pos, n_pos] between sequence positions, and the number of ids."""
-    pos = torch.arange(n_pos)
-    cell, seg = pos % cfg.cells, pos // cfg.cells
-    rel, n = _cell_relation(cfg, cell[:, None], cell[None])
-    if cfg.kind == "arm":   # prompt->prompt, prompt->answer, ... get their own biases
-        rel = rel + n * (2 * seg[:, None] + seg[None])
-        n *= 4
-    return rel, n
+__all__ = ["ModelConfig", "PuzzleTransformer", "param_count"]
 
 
 class Block(nn.Module):
@@ -169,7 +73,7 @@ class PuzzleTransformer(nn.Module):
         self.box = nn.Embedding(cfg.rows, d) if cfg.box_rows else None
         self.seg = nn.Embedding(2, d) if cfg.kind == "arm" else None
         n_pos = 2 * cfg.cells if cfg.kind == "arm" else cfg.cells
-        rel, n_rel = _relations(cfg, n_pos)
+        rel, n_rel = position_relations(cfg, n_pos)
         self.register_buffer("rel", rel, persistent=False)
         self.rel_bias = nn.Parameter(torch.zeros(n_rel, cfg.n_heads))
         causal = torch.ones(n_pos, n_pos, dtype=torch.bool).tril() if cfg.kind == "arm" else None
@@ -187,7 +91,7 @@ class PuzzleTransformer(nn.Module):
             self.ptr_state = nn.Linear(d, dp, bias=False)
             self.ptr_cell = nn.Linear(d, dp)
             self.ptr_pick = nn.Linear(d, dp, bias=False)
-            n_cell_rel = _cell_relation(cfg, torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, 1, dtype=torch.long))[1]
+            n_cell_rel = cell_relation(cfg, torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, 1, dtype=torch.long))[1]
             self.ptr_rel = nn.Embedding(n_cell_rel, dp)
             self.head = nn.Linear(dp, cfg.pick_values)
         else:
@@ -234,7 +138,7 @@ class PuzzleTransformer(nn.Module):
 
     def _pick_bias(self, cq, sq, ck, sk, q0: int) -> torch.Tensor:
         """Bias (B, h, T, S) from the cells of queries (cq [B, T], sq [T]) and keys (ck [B, S], sk [S])."""
-        rel, n = _cell_relation(self.cfg, cq[:, :, None], ck[:, None, :])
+        rel, n = cell_relation(self.cfg, cq[:, :, None], ck[:, None, :])
         rel = rel + n * (2 * sq[:, None] + sk[None])
         # F.embedding, not rel_bias[rel]: the same values, but on CUDA its backward sums
         # the per-example gradients by sorting, where indexing's backward serialises
@@ -270,7 +174,7 @@ class PuzzleTransformer(nn.Module):
         box; grid offset) -> [B, K, L, dp]. Summed over the picks read so far, it is each
         cell's view of the board the ARM has written."""
         cells = torch.arange(self.cfg.cells, device=cp.device)
-        rel, n = _cell_relation(self.cfg, cells[None, None, :], cp[:, :, None])   # (B, K, L): cell c vs pick
+        rel, n = cell_relation(self.cfg, cells[None, None, :], cp[:, :, None])   # (B, K, L): cell c vs pick
         p = self.ptr_pick(self.ln_f(hp))[:, :, None]
         if n <= 16:   # few relations (Sudoku's 8): the gate lookup as a one-hot matmul, whose
             # backward is a matmul too (the embedding's scatter-add backward was the slowest op)

@@ -13,6 +13,8 @@ import beside muutils 0.9.1).
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from puzzles import maze as mz
@@ -42,7 +44,7 @@ def grid_from(conn: np.ndarray, start, end, solution=None) -> tuple[np.ndarray, 
         return q, None
     a = q.copy()
     cells = [(int(i), int(j)) for i, j in np.asarray(solution)]
-    for (i0, j0), (i1, j1) in zip(cells, cells[1:]):
+    for (i0, j0), (i1, j1) in itertools.pairwise(cells):
         a[i0 + i1 + 1, j0 + j1 + 1] = mz.PATH          # the passage between consecutive cells
     for i, j in cells[1:-1]:
         a[2 * i + 1, 2 * j + 1] = mz.PATH

@@ -63,9 +63,9 @@ class SudokuTask:
         return sd.mask_id(self.box)
 
     def model_fields(self, kind: str) -> dict:
-        return dict(task="sudoku", vocab_size=self.n + 1, mask_id=self.mask_id,
-                    out_tokens=tuple(range(self.n)), rows=self.n, cols=self.n,
-                    box_rows=self.box[0], box_cols=self.box[1], paired=False, rel_bias="sudoku")
+        return {"task": "sudoku", "vocab_size": self.n + 1, "mask_id": self.mask_id,
+                "out_tokens": tuple(range(self.n)), "rows": self.n, "cols": self.n,
+                "box_rows": self.box[0], "box_cols": self.box[1], "paired": False, "rel_bias": "sudoku"}
 
     # --- questions <-> tokens
     def encode(self, questions: np.ndarray) -> np.ndarray:
@@ -191,9 +191,9 @@ class MazeTask:
         return mz.MASK
 
     def model_fields(self, kind: str) -> dict:
-        return dict(task="maze", vocab_size=mz.VOCAB_SIZE, mask_id=mz.MASK,
-                    out_tokens=(mz.OFF, mz.ON), rows=self.rows, cols=self.cols,
-                    paired=(kind == "mdm"), rel_bias="grid")
+        return {"task": "maze", "vocab_size": mz.VOCAB_SIZE, "mask_id": mz.MASK,
+                "out_tokens": (mz.OFF, mz.ON), "rows": self.rows, "cols": self.cols,
+                "paired": (kind == "mdm"), "rel_bias": "grid"}
 
     def encode(self, questions: list[np.ndarray]) -> np.ndarray:
         return np.stack([mz.encode(q) for q in questions])

@@ -2,4 +2,4 @@
 from sampling.arm import ar_decode, pick_decode
 from sampling.rules import OPTIONS, SAMPLERS, run_sampler
 
-__all__ = ["SAMPLERS", "OPTIONS", "run_sampler", "ar_decode", "pick_decode"]
+__all__ = ["OPTIONS", "SAMPLERS", "ar_decode", "pick_decode", "run_sampler"]

@@ -8,7 +8,7 @@ cost their call.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -9,7 +9,7 @@ Only masked positions are ever written (``torch.where(sel, proposal, x)``).
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

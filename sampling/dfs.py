@@ -38,7 +38,7 @@ Rows of different puzzles share each batch and never influence one another.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

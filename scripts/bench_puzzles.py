@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     try:
         from sudoku import Sudoku  # py-sudoku
         boards = [p.reshape(9, 9).tolist() for p in qs]
-        ref, dt_ref = timed(lambda: [Sudoku(3, 3, board=b).solve() for b in boards])
+        _ref, dt_ref = timed(lambda: [Sudoku(3, 3, board=b).solve() for b in boards])
         res["pysudoku_puzzles_per_s"] = len(qs) / dt_ref
         res["solver_speedup_vs_pysudoku"] = res["solver_puzzles_per_s"] / res["pysudoku_puzzles_per_s"]
     except ImportError:
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     from functools import partial
     fn = partial(_sudoku_item, seed=123, box=(3, 3), clues=(28, 34), difficulty="any", depth=None, minimal=False)
     for w in (1, 2):
-        _, dt = timed(lambda: produce(fn, a.generate, w, set(), f"generate ({w} worker)"))
+        _, dt = timed(partial(produce, fn, a.generate, w, set(), f"generate ({w} worker)"))
         res[f"generator_puzzles_per_s_{w}w"] = a.generate / dt
     print(f"verifier        {res['verifier_grids_per_s']:>12,.0f} grids/s  ({a.grids:,} 9x9 grids)")
     print(f"solver (ours)   {res['solver_puzzles_per_s']:>12,.1f} puzzles/s ({len(qs)} test puzzles)")

@@ -134,7 +134,7 @@ def main(argv=None) -> int:
           f"{raw.get('n_layers', 6)} layers; median of {a.steps} steps after {a.warmup} warm-up")
     print(f"{'configuration':<14} {'precision':>9} {'threads':>7} {'compile':>7} {'ex/s':>8} {'GFLOP/s':>8} {'x old':>6}")
     for r in rows:
-        print(f"{r['name']:<14} {r['precision']:>9} {r['threads']:>7} {str(r['compile']):>7} "
+        print(f"{r['name']:<14} {r['precision']:>9} {r['threads']:>7} {r['compile']!s:>7} "
               f"{r['examples_per_s']:>8.1f} {r['gflops']:>8.2f} {r['examples_per_s'] / base:>6.2f}")
     speedup = best["examples_per_s"] / base
     print(f"best: {best['name']}, {speedup:.2f}x the old recipe")

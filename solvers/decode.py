@@ -71,17 +71,17 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
                 x = torch.from_numpy(task.encode(qs)).to(device)
                 so = SearchOptions(**guided).model_dump()
                 rules, complete = so.pop("rules"), so.pop("complete")
-                kw = dict(mask_id=task.mask_id, select=make_select(sampler, options),
-                          check_fn=lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
-                          rules_fn=None if rules == "none" else torch_rules(task, rules),
-                          temperature=options.get("temperature", 0.0), generator=gen)
+                kw = {"mask_id": task.mask_id, "select": make_select(sampler, options),
+                      "check_fn": lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
+                      "rules_fn": None if rules == "none" else torch_rules(task, rules),
+                      "temperature": options.get("temperature", 0.0), "generator": gen}
                 memos = [{} for _ in range(len(x))]     # each row's evaluated states, both searches
                 out, st = guided_decode(model_fn, x, **kw, **so, memos=memos)
                 if complete:
                     out, st = complete_search(model_fn, x, out, st, so["search_budget"], memos=memos, **kw,
                                               stall_entropy=so["stall_entropy"] if so["search"] else None)
-                for k in extra:
-                    extra[k].extend(st[k])
+                for k, acc in extra.items():
+                    acc.extend(st[k])
             else:
                 x = torch.from_numpy(task.encode(qs)).to(device)
                 out, st = run_sampler(sampler, model_fn, x, mask_id=task.mask_id, options=options, generator=gen)

@@ -75,8 +75,8 @@ def print_table(s: dict, label: str, depth_name: str) -> None:
         ("sampler overhead", f"{100 * s['overhead_frac']:.1f}% of model time"),
     ]
     if "repairs_mean" in s:
-        rows.append(("repairs / backtracks / branches", f"{s['repairs_mean']:.2f} / {s['backtracks_mean']:.2f} / "
-                                                        f"{s['branches_mean']:.2f} per puzzle"))
+        rows.append(("repairs / backtracks / branches",
+                     f"{s['repairs_mean']:.2f} / {s['backtracks_mean']:.2f} / {s['branches_mean']:.2f} per puzzle"))
     print(f"== {label}")
     w = max(len(r[0]) for r in rows)
     for k, v in rows:

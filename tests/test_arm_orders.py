@@ -208,7 +208,7 @@ def test_arm_decode_nfe_follows_the_documented_formula(task, order, head):
         qs = [mz.generate_mixed(3, i, 10, 10) for i in range(3)]
         expect = None if order == "path" else np.full(3, 100)
     with torch.no_grad():
-        answers, st_ = arm_decode(m, task, qs, "cpu")
+        _answers, st_ = arm_decode(m, task, qs, "cpu")
     nfe = st_["nfe"].numpy()
     if expect is not None:
         assert (nfe == expect).all()
@@ -219,8 +219,8 @@ def test_arm_decode_nfe_follows_the_documented_formula(task, order, head):
 @pytest.mark.parametrize("task_name,order", [("sudoku", "raster"), ("sudoku", "solver"),
                                              ("maze", "raster"), ("maze", "path")])
 def test_shipped_arm_configs_match_the_mdm_size(task_name, order):
-    from scripts.train import TrainConfig, build_model
     from puzzles.tasks import get_task
+    from scripts.train import TrainConfig, build_model
     name = f"{task_name}-arm" + ("" if order == "raster" else f"-{order}")
     arm_cfg = TrainConfig(**json.loads(shipped_config(name).read_text()))
     mdm_cfg = TrainConfig(**json.loads(shipped_config(f"{task_name}-mdm").read_text()))
@@ -232,6 +232,7 @@ def test_shipped_arm_configs_match_the_mdm_size(task_name, order):
 
 def test_orders_are_checked_against_the_task():
     from pydantic import ValidationError
+
     from scripts.train_config import TrainConfig
     with pytest.raises(ValidationError, match="sudoku ARM"):
         TrainConfig(task="maze", model="arm", order="solver")

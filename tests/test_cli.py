@@ -1,4 +1,5 @@
 """Entry points run in-process on tiny checkpoints and tiny files."""
+import itertools
 import json
 
 import numpy as np
@@ -110,7 +111,7 @@ def test_bad_inputs_exit_2(ckpts, files, tmp_path, capsys):
 
 def test_unsolvable_puzzles_are_reported_not_counted(ckpts, tmp_path, capsys):
     f = tmp_path / "u.txt"
-    p, s = sd.generate_one(1, 0)
+    p, _s = sd.generate_one(1, 0)
     clash = p.copy()
     free = int(np.flatnonzero(clash[:9] == 0)[0])
     clash[free] = clash[np.flatnonzero(clash[:9])[0]]
@@ -184,6 +185,6 @@ def test_evaluate_scaling_reads_budgets_from_per_puzzle_nfe(ckpts, files, tmp_pa
     assert set(curves) == {"eb gamma=0.1", "eb gamma=0.1 +search 30 (H>0.01, k=2) +complete",
                            "classical solver (search nodes)"}
     for vs in curves.values():
-        assert all(a <= b for a, b in zip(vs, vs[1:]))          # more budget never solves fewer
+        assert all(a <= b for a, b in itertools.pairwise(vs))          # more budget never solves fewer
     assert curves["classical solver (search nodes)"][-1] == 1.0
     assert (tmp_path / "e.csv").read_text().splitlines()[0] == "label,budget,solve_rate"

@@ -24,7 +24,7 @@ def test_reasoning_gym_grid_text_round_trips(tmp_path_factory, pair):
 
 
 def test_reasoning_gym_file_is_solved_and_verified(tmp_path, capsys):
-    p, s = sd.generate_one(5, 0)
+    p, _s = sd.generate_one(5, 0)
     f = tmp_path / "rg.txt"
     f.write_text(sd.format_grid_text(p) + "\n\n" + sd.format_grid_text(sd.generate_one(5, 1)[0]) + "\n")
     out = tmp_path / "ans.txt"

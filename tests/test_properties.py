@@ -101,7 +101,7 @@ def test_verifier_accepts_every_solution(arg):
 @given(SMALL.flatmap(lambda b: st.tuples(st.just(b), sudoku_puzzles(b)))
        .flatmap(lambda a: st.tuples(st.just(a), sudoku_corruptions(*a[1], box=a[0]))))
 def test_verifier_rejects_every_corruption_with_its_reason(arg):
-    (box, (puzzle, solution)), (grid, kind) = arg
+    (box, (puzzle, _solution)), (grid, kind) = arg
     v = sd.verify(puzzle[None], grid[None], box)
     assert not v.solved[0]
     assert v.reason(0, box).startswith(SUDOKU_CORRUPTIONS[kind])

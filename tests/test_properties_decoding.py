@@ -1,4 +1,6 @@
 """Property tests over the samplers, the search and the models (see test_properties.py)."""
+import itertools
+
 import numpy as np
 import torch
 from hypothesis import given
@@ -36,7 +38,7 @@ def test_eb_nfe_never_increases_as_gamma_grows(seed, gammas):
     x = masked(seed, 3, 16, 0.8)
     m = TableModel(table(seed, 16))
     nfe = [SAMPLERS["eb"](m, x, mask_id=MASK, gamma=g)[1]["nfe"] for g in sorted(gammas)]
-    for a, b in zip(nfe, nfe[1:]):
+    for a, b in itertools.pairwise(nfe):
         assert (b <= a).all()
 
 

@@ -42,7 +42,7 @@ def test_all_mass_on_one_token_yields_it_everywhere(name, opts):
     t = torch.full((7, V), -30.0)
     t[:, 3] = 10.0
     x = torch.full((3, 7), MASK)
-    out, st = run_sampler(name, TableModel(t), x, mask_id=MASK, options=opts,
+    out, _st = run_sampler(name, TableModel(t), x, mask_id=MASK, options=opts,
                           generator=torch.Generator().manual_seed(0))
     assert (out == 3).all()
 

@@ -121,9 +121,10 @@ def test_search_never_runs_the_model_twice_on_a_row_state_it_holds(searcher):
 
 
 def test_search_solves_a_guess_puzzle_with_a_propagation_stub(hard):
-    p, s = hard
+    p, _s = hard
     x = torch.from_numpy(TASK.encode(p[None]))
     plain, _ = guided_decode(CandidateModel(), x, mask_id=MASK, select=eb_select(0.0), check_fn=check)
+    assert not sd.verify(p[None], sd.decode(plain.numpy())).solved[0]     # the stub alone cannot guess
     out, st = guided_decode(CandidateModel(), x, mask_id=MASK, select=eb_select(0.0), check_fn=check,
                             search=True, search_budget=2000, stall_entropy=0.1, branch_k=9)
     assert sd.verify(p[None], sd.decode(out.numpy())).solved[0]
@@ -146,8 +147,8 @@ def test_batched_search_equals_per_puzzle_search(hard):
     easy, _ = sd.generate_one(2, 1)
     ps = np.stack([hard[0], easy, hard[0]])
     x = torch.from_numpy(TASK.encode(ps))
-    kw = dict(mask_id=MASK, select=eb_select(0.5), check_fn=check, search=True, search_budget=300,
-              stall_entropy=0.1, repair=2)
+    kw = {"mask_id": MASK, "select": eb_select(0.5), "check_fn": check, "search": True, "search_budget": 300,
+          "stall_entropy": 0.1, "repair": 2}
     batch, st = guided_decode(CandidateModel(), x, **kw)
     for r in range(3):
         alone, st1 = guided_decode(CandidateModel(), x[r:r + 1], **kw)
@@ -162,7 +163,7 @@ def test_rules_mask_keeps_the_true_value_and_propagate_fills_the_singles():
     _, allowed, failed = TASK.rules("mask", t)
     assert not failed.any()
     assert allowed[np.arange(20)[:, None], np.arange(81)[None], sols - 1].all()   # truth never masked
-    filled, allowed_p, failed_p = TASK.rules("propagate", t)
+    filled, _allowed_p, failed_p = TASK.rules("propagate", t)
     assert not failed_p.any()
     g = sd.decode(filled)
     assert ((g == 0) | (g == sols)).all()
@@ -175,8 +176,8 @@ def test_rules_mask_keeps_the_true_value_and_propagate_fills_the_singles():
 def test_propagate_and_search_solve_a_guess_puzzle(hard):
     p, _ = hard
     x = torch.from_numpy(TASK.encode(p[None]))
-    rules = lambda t: tuple(torch.from_numpy(a) for a in TASK.rules("propagate", t.numpy()))  # noqa: E731
-    out, st = guided_decode(CandidateModel(), x, mask_id=MASK, select=eb_select(0.1), check_fn=check,
+    rules = lambda t: tuple(torch.from_numpy(a) for a in TASK.rules("propagate", t.numpy()))
+    out, _st = guided_decode(CandidateModel(), x, mask_id=MASK, select=eb_select(0.1), check_fn=check,
                             rules_fn=rules, search=True, search_budget=400, stall_entropy=0.1, branch_k=9)
     assert sd.verify(p[None], sd.decode(out.numpy())).solved[0]
 
@@ -245,8 +246,8 @@ def test_branch_search_hands_unsolved_rows_to_the_complete_search():
     ps, sols = np.stack(ps), np.stack(sols)
     x = torch.from_numpy(task.encode(ps))
     model = Spy(RandomRankModel(16, 4, 3))
-    chk = lambda t: torch.from_numpy(task.conflicts(t.numpy()))  # noqa: E731
-    kw = dict(mask_id=task.mask_id, select=eb_select(0.1), check_fn=chk)
+    chk = lambda t: torch.from_numpy(task.conflicts(t.numpy()))
+    kw = {"mask_id": task.mask_id, "select": eb_select(0.1), "check_fn": chk}
     memos = [{} for _ in range(len(x))]
     out, st = guided_decode(model, x, search=True, search_budget=5000, memos=memos, **kw)
     out[:3] = torch.from_numpy(task.encode(sols[:3]))    # as if the branch search had solved three
@@ -279,6 +280,7 @@ def test_a_step_always_commits_even_when_entropies_tie(searcher):
     # A step that committed nothing left the state as it was; with its logits reused that
     # repeated forever at no NFE (the budget never came). Guarded by an alarm.
     import signal
+
     from sampling.dfs import dfs_decode
     p = sd.generate_one(5, 0, clues=(30, 34))[0]
     x = torch.from_numpy(TASK.encode(p[None]))

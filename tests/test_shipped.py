@@ -105,7 +105,7 @@ def test_shipped_sudoku_sets_are_disjoint_and_sparse_is_minimal():
     sets = {name: sd.read_file(str(dataset("sudoku", name))) for name in ("test.csv", "hard.csv", "sparse.csv")}
     keys = {name: {sd.format_line(q) for q in v[0]} for name, v in sets.items()}
     assert not keys["test.csv"] & keys["hard.csv"] and not keys["sparse.csv"] & (keys["test.csv"] | keys["hard.csv"])
-    q, a, _ = sets["sparse.csv"]
+    q, _a, _ = sets["sparse.csv"]
     clues = (q > 0).sum(1)
     assert len(q) == 200 and clues.max() <= 22 and (clues == 20).sum() > 100
     assert all(sd.count_solutions(p) == 1 and is_minimal(p) for p in q[:10])

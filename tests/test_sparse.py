@@ -40,7 +40,7 @@ def test_generate_cli_sparse_writes_the_clue_counts_it_claims(tmp_path):
     out = tmp_path / "sp.csv"
     assert generate.main(["sudoku", "--count", "3", "--sparse", "21", "--sparse-steps", "50", "--seed", "2",
                           "--out", str(out)]) == 0
-    q, a, _ = sd.read_file(str(out))
+    q, _a, _ = sd.read_file(str(out))
     import csv
     rows = list(csv.DictReader(out.open()))
     assert [int(r["clues"]) for r in rows] == [int(np.count_nonzero(x)) for x in q]

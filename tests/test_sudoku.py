@@ -127,11 +127,11 @@ def test_npz_roundtrip(tmp_path, pairs):
 
 
 def test_puzzle_checks():
-    p, s = sd.generate_one(3, 1)
+    p, _s = sd.generate_one(3, 1)
     assert sd.check_puzzle(p) == "ok"
     bad = p.copy()
     r0 = np.flatnonzero(p[:9])
-    free = [c for c in range(9) if p[c] == 0][0]
+    free = next(c for c in range(9) if p[c] == 0)
     bad[free] = p[r0[0]]                      # same digit twice in row 1
     assert sd.check_puzzle(bad) == "contradictory givens"
     assert sd.check_puzzle(np.zeros(81, np.int8)) == "several solutions"
@@ -144,7 +144,7 @@ def test_puzzle_checks():
 
 def test_singles_depth_matches_a_hand_count():
     # Grid with exactly one blank: one round.
-    p, s = sd.generate_one(3, 2)
+    _p, s = sd.generate_one(3, 2)
     g = s.copy()
     g[10] = 0
     assert sd.singles_depth(g) == 1

@@ -22,12 +22,24 @@ Arrays are uint8 codes (WALL=0, OPEN=1, START=2, GOAL=3, PATH=4) of shape [H, W]
 With loops (``extra_open > 0``) several shortest paths may exist: the verifier accepts
 any path whose length equals the BFS distance.
 """
+from puzzles.maze.generate import MIXED_LOOPS, generate_mixed, generate_one, random_maze
 from puzzles.maze.grid import CHARS, GENERATORS, GOAL, OPEN, PATH, START, WALL, cell_distances
 from puzzles.maze.io import check_lattice, format_block, parse_block, read_file, write_file
 from puzzles.maze.solve import count_shortest_paths, dead_end_depth, shortest_length, solve
-from puzzles.maze.generate import MIXED_LOOPS, generate_mixed, generate_one, random_maze
+from puzzles.maze.tokens import (
+    MASK,
+    N_STRUCT,
+    OFF,
+    ON,
+    VOCAB_SIZE,
+    conflicts,
+    decode,
+    dihedral,
+    encode,
+    path_cells,
+    vocab,
+)
 from puzzles.maze.verify import REASONS, MazeVerdict, verify
-from puzzles.maze.tokens import MASK, N_STRUCT, OFF, ON, VOCAB_SIZE, conflicts, decode, dihedral, encode, path_cells, vocab
 
 __all__ = ["CHARS", "GENERATORS", "GOAL", "MASK", "MIXED_LOOPS", "N_STRUCT", "OFF", "ON", "OPEN", "PATH", "REASONS",
            "START", "VOCAB_SIZE", "WALL", "MazeVerdict", "cell_distances", "check_lattice", "conflicts",

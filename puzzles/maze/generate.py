@@ -112,7 +112,7 @@ def random_maze(rng, rows: int, cols: int, *, algorithm: str = "wilson", extra_o
         g = _carve(_GEN[algorithm](rows, cols, rng), rows, cols)
         if extra_open > 0:
             closed = [e for e in _edges(rows, cols) if g[e[0] + e[2] + 1, e[1] + e[3] + 1] == WALL]
-            k = int(round(extra_open * len(closed)))
+            k = round(extra_open * len(closed))
             for idx in rng.permutation(len(closed))[:k]:
                 a, b, c, d = closed[idx]
                 g[a + c + 1, b + d + 1] = OPEN

@@ -1,6 +1,8 @@
 """Maze text and files: character blocks, lattice checks, .txt/.csv datasets."""
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from puzzles.io import ParseError
@@ -100,8 +102,8 @@ def read_file(path: str, *, answers: bool = False, endpoints: bool = True) -> li
                 raise ParseError(path, ln, f"{col} has {len(s)} characters, a {r}x{c} maze "
                                            f"needs {(2 * r + 1) * (2 * c + 1)}")
             lines = [s[k * (2 * c + 1):(k + 1) * (2 * c + 1)] for k in range(2 * r + 1)]
-            out.append(_checked(lambda: parse_block(lines, where=path, line=ln, answer=answers,
-                                                    endpoints=endpoints), path, ln, len(out) + 1))
+            out.append(_checked(partial(parse_block, lines, where=path, line=ln, answer=answers,
+                                                endpoints=endpoints), path, ln, len(out) + 1))
         return out
     text = read_text(path)
     block: list[str] = []
@@ -112,8 +114,8 @@ def read_file(path: str, *, answers: bool = False, endpoints: bool = True) -> li
                 start = i + 1
             block.append(ln.rstrip("\n"))
         elif block:
-            out.append(_checked(lambda: parse_block(block, where=path, line=start, answer=answers,
-                                                    endpoints=endpoints), path, start, len(out) + 1))
+            out.append(_checked(partial(parse_block, block, where=path, line=start, answer=answers,
+                                                endpoints=endpoints), path, start, len(out) + 1))
             block = []
     if not out:
         raise ParseError(path, None, "empty file (no mazes)")

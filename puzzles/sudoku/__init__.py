@@ -21,13 +21,25 @@ walks through every function::
 Digits are written 1-9 for n <= 9 and ``123456789ABCDEFG`` for 16x16 (A=10 ... G=16);
 ``.`` or ``0`` is a blank. Model tokens (``encode``) are digit-1, with ``MASK = n``.
 """
-from puzzles.sudoku.grid import (ALPHABET, BOXES, DEFAULT_BOX, Box, Geometry, box_for_size, decode, encode,
-                                 geometry, mask_id, unit_name, vocab)
-from puzzles.sudoku.io import format_board, format_grid_text, format_line, parse_line, read_file, write_file
-from puzzles.sudoku.solve import check_puzzle, count_solutions, search_nodes, singles_depth, solve
 from puzzles.sudoku.generate import generate_one, random_grid
-from puzzles.sudoku.symmetry import augment, random_symmetry
+from puzzles.sudoku.grid import (
+    ALPHABET,
+    BOXES,
+    DEFAULT_BOX,
+    Box,
+    Geometry,
+    box_for_size,
+    decode,
+    encode,
+    geometry,
+    mask_id,
+    unit_name,
+    vocab,
+)
+from puzzles.sudoku.io import format_board, format_grid_text, format_line, parse_line, read_file, write_file
 from puzzles.sudoku.order import map_order, round_singles, solver_order, solver_rounds, to_pairs
+from puzzles.sudoku.solve import check_puzzle, count_solutions, search_nodes, singles_depth, solve
+from puzzles.sudoku.symmetry import augment, random_symmetry
 from puzzles.sudoku.verify import Verdict, conflicts, verify
 
 __all__ = ["ALPHABET", "BOXES", "DEFAULT_BOX", "Box", "Geometry", "Verdict", "augment", "box_for_size",

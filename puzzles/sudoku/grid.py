@@ -6,7 +6,7 @@ model tokens are digit-1, with MASK = n.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class Geometry:
     box_l: tuple[int, ...]
 
 
-@lru_cache(maxsize=None)
+@cache
 def geometry(box: Box = DEFAULT_BOX) -> Geometry:
     br, bc = box
     n = br * bc

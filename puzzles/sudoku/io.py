@@ -131,7 +131,7 @@ def _read_npz(path: str, box: Box | None) -> tuple[np.ndarray, np.ndarray | None
             raise ParseError(path, None, f"'{name}' holds {a.dtype} values, expected integers")
         if a.ndim != 2 or len(a) == 0:
             raise ParseError(path, None, f"'{name}' has shape {a.shape}, expected [N, cells] with N >= 1")
-        n = int(round(a.shape[1] ** 0.5))
+        n = round(a.shape[1] ** 0.5)
         b = box or BOXES.get(n)
         if b is None or n * n != a.shape[1] or b[0] * b[1] != n:
             raise ParseError(path, None, f"'{name}' rows have {a.shape[1]} cells, not a 4x4, 6x6, 9x9 or "
@@ -149,7 +149,7 @@ def _read_npz(path: str, box: Box | None) -> tuple[np.ndarray, np.ndarray | None
 
 
 def _infer_box(path: str, line: int, s: str) -> Box:
-    n = int(round(len(s.strip()) ** 0.5))
+    n = round(len(s.strip()) ** 0.5)
     if n * n != len(s.strip()) or n not in BOXES:
         raise ParseError(path, line, f"a line of {len(s.strip())} cells is not a 4x4, 6x6, 9x9 "
                                      "or 16x16 grid")
