@@ -6,6 +6,7 @@ with a clear message instead of a crash deep inside torch.
 from __future__ import annotations
 
 import io
+import warnings
 from importlib.resources import files
 from pathlib import Path
 
@@ -15,6 +16,14 @@ from pydantic import ValidationError
 from models.transformer import ModelConfig, PuzzleTransformer
 
 FORMAT = "mdm-puzzles/1"
+
+
+def safe_load(path) -> object:
+    """``torch.load(weights_only=True)`` on the CPU, without torch's pickle-protocol warning: a
+    damaged file gets the caller's one-line error, not a warning about pickle internals too."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Detected pickle protocol")
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def pretrained(name: str) -> Path:
@@ -59,7 +68,7 @@ def load_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
     try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
+        ck = safe_load(path)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's input error
         raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: "
                               f"{str(e).splitlines()[0] if str(e) else ''})") from None

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Literal
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from models.checkpoint import shipped_config
+from models.checkpoint import safe_load, shipped_config
 from puzzles.cli import UsageError
 
 
@@ -152,7 +151,7 @@ _STATE_KEYS = {"model": dict, "optimizer": dict, "step": int, "history": list, "
 def load_resume_state(path: Path) -> dict:
     """OUT.state, checked: readable by ``torch.load(weights_only=True)`` and holding every key."""
     try:
-        st = torch.load(path, map_location="cpu", weights_only=True)
+        st = safe_load(path)
     except Exception as e:  # noqa: BLE001 - a damaged or hostile file is the user's input error
         raise UsageError(f"{path}: cannot resume: not a readable training state "
                          f"({type(e).__name__}); delete it or drop --resume") from None

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -140,8 +141,11 @@ def test_the_table_is_large_and_covers_every_cli():
 @pytest.mark.parametrize("cli,argv,fragment", CASES, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(CASES)])
 def test_bad_input_exits_2_with_one_clear_line(d, capsys, cli, argv, fragment):
     before = _files(d)
-    rc = exit_code(MAINS[cli], _argv(argv, d))
+    with warnings.catch_warnings(record=True) as warned:      # a warning would print a second line
+        warnings.simplefilter("always")
+        rc = exit_code(MAINS[cli], _argv(argv, d))
     err = capsys.readouterr().err
+    assert not warned, [str(w.message) for w in warned]
     assert rc == 2, err
     assert "Traceback" not in err
     errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
