@@ -29,7 +29,7 @@ def _sudoku(qpath: str, apath: str):
         col = "answer" if "answer" in rows[0][1] else "question"
         a = np.stack([sd.parse_line(r.get(col) or "", box, where=apath, line=ln) for ln, r in rows])
     else:
-        a, _, _abox = sd.read_file(apath, box)
+        a, _, _ = sd.read_file(apath, box)
     if len(a) != len(q):
         raise ParseError(apath, None, f"{len(a)} answers for {len(q)} questions")
     v = sd.verify(q, a, box)

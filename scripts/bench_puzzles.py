@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     try:
         from sudoku import Sudoku  # py-sudoku
         boards = [p.reshape(9, 9).tolist() for p in qs]
-        _ref, dt_ref = timed(lambda: [Sudoku(3, 3, board=b).solve() for b in boards])
+        _, dt_ref = timed(lambda: [Sudoku(3, 3, board=b).solve() for b in boards])
         res["pysudoku_puzzles_per_s"] = len(qs) / dt_ref
         res["solver_speedup_vs_pysudoku"] = res["solver_puzzles_per_s"] / res["pysudoku_puzzles_per_s"]
     except ImportError:

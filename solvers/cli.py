@@ -138,7 +138,7 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
     try:
         opts, guided = check_args(args, task.name, task.RULES)
         device, precision = apply_runtime_flags(args)
-        model, _ck = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
+        model, _ = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
                                vocab=task.vocab(), device=device)
         if args.puzzle is not None:
             questions = parse_one(args.puzzle)

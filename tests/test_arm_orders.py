@@ -208,7 +208,7 @@ def test_arm_decode_nfe_follows_the_documented_formula(task, order, head):
         qs = [mz.generate_mixed(3, i, 10, 10) for i in range(3)]
         expect = None if order == "path" else np.full(3, 100)
     with torch.no_grad():
-        _answers, st_ = arm_decode(m, task, qs, "cpu")
+        _, st_ = arm_decode(m, task, qs, "cpu")
     nfe = st_["nfe"].numpy()
     if expect is not None:
         assert (nfe == expect).all()
