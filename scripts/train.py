@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,33 @@ def lr_at(cfg: TrainConfig, step: int, total: int | None = None) -> float:
         return cfg.lr * (step + 1) / cfg.warmup
     frac = (step - cfg.warmup) / max(1, total - cfg.warmup)
     return cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+
+
+class BatchStream:
+    """The batch of each step, a function of (seed, rank, step) alone. With ``prefetch``
+    (GPU runs), a thread draws the next step's batch while the device runs this one; the
+    batches are the same either way."""
+
+    def __init__(self, task, pool, cfg: TrainConfig, rank: int, step: int, prefetch: bool):
+        self.task, self.pool, self.cfg, self.rank = task, pool, cfg, rank
+        self.executor = ThreadPoolExecutor(1) if prefetch else None
+        self.pending = self.executor.submit(self.draw, step) if self.executor else None
+
+    def draw(self, step: int):
+        rng = np.random.default_rng([self.cfg.seed, self.rank, step])
+        gen_seed = int(rng.integers(2**62))
+        return gen_seed, draw_batch(self.task, self.pool, rng, self.cfg.batch_size, self.cfg.order)
+
+    def get(self, step: int):
+        if self.executor is None:
+            return self.draw(step)
+        out = self.pending.result()
+        self.pending = self.executor.submit(self.draw, step + 1)
+        return out
+
+    def close(self):
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def build_model(cfg: TrainConfig, task) -> PuzzleTransformer:
@@ -206,11 +234,11 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
     bar = tqdm(total=cfg.steps, initial=step, disable=rank != 0, desc=f"{cfg.task}-{cfg.model}", file=sys.stderr)
     t_run, first_step = time.time(), step
     model.train()
+    batches = BatchStream(task, pool, cfg, rank, step, prefetch=torch.device(device).type != "cpu")
     while step < plan.total:
         t0 = time.time()
-        rng = np.random.default_rng([cfg.seed, rank, step])
-        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        b = draw_batch(task, pool, rng, cfg.batch_size, cfg.order)
+        gen_seed, b = batches.get(step)
+        gen = torch.Generator().manual_seed(gen_seed)
         for g in opt.param_groups:
             g["lr"] = lr_at(cfg, step, plan.total)
         with autocast(device, precision):
@@ -224,17 +252,18 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
                 groups = None if b.groups is None else torch.from_numpy(b.groups).to(device)
                 loss = arm_loss(net, torch.from_numpy(b.prompt).to(device), torch.from_numpy(b.answer).to(device),
                                 filled, model.cfg.pick_values, groups)
-        if not torch.isfinite(loss):
-            bar.close()
-            kept = f"the last good checkpoint ({out}, step {last_saved}) is kept" if last_saved else "nothing was saved"
-            raise UsageError(f"training diverged: the loss is {loss.item()} at step {step + 1}; {kept}. "
-                             "Lower --lr or raise --warmup.")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
+        lv = loss.item()        # the one wait for the device per step, so dt (and wall) include GPU time
+        if not math.isfinite(lv):   # the bad update is never saved: the last checkpoint stays as it was
+            bar.close()
+            batches.close()
+            kept = f"the last good checkpoint ({out}, step {last_saved}) is kept" if last_saved else "nothing was saved"
+            raise UsageError(f"training diverged: the loss is {lv} at step {step + 1}; {kept}. "
+                             "Lower --lr or raise --warmup.")
         step += 1
-        lv = loss.item()        # waits for the device, so dt (and wall) include GPU time
         dt = time.time() - t0
         wall += dt
         bar.update(1)
@@ -259,6 +288,7 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
             tqdm.write(f"stopping at step {step}; rerun with --resume to continue", file=sys.stderr)
             break
     bar.close()
+    batches.close()
     if ddp:
         import torch.distributed as dist
         dist.destroy_process_group()

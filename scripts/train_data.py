@@ -82,8 +82,9 @@ def draw_batch(task, pool, rng, size, order: str = "raster"):
     if "questions" in pool and "grids" in pool:     # mixed: complete grids and minimal puzzles
         from puzzles.tasks import Batch
         k = int(rng.binomial(size, pool["puzzle_frac"]))
-        parts = [draw_batch(task, {"grids": pool["grids"]}, rng, size - k),
-                 draw_batch(task, {"questions": pool["questions"], "answers": pool["answers"]}, rng, k)]
+        sources = [({"grids": pool["grids"]}, size - k),
+                   ({"questions": pool["questions"], "answers": pool["answers"]}, k)]
+        parts = [draw_batch(task, src, rng, n) for src, n in sources if n]    # a part may draw none
         return Batch(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("tokens", "maskable", "prompt",
                                                                                 "answer")))
     if "questions" in pool:     # Sudoku puzzles: augment question and answer alike

@@ -14,8 +14,8 @@ from puzzles import sudoku as sd
 from puzzles.pmap import pmap
 from puzzles.sudoku.generate import is_minimal
 from puzzles.tasks import MazeTask, SudokuTask
-from scripts.train import StepPlan, TrainConfig, lr_at, train
-from scripts.train_data import eval_keys, make_hard_eval_set, make_pool
+from scripts.train import BatchStream, StepPlan, TrainConfig, lr_at, train
+from scripts.train_data import draw_batch, eval_keys, make_hard_eval_set, make_pool
 
 
 def _square(x):
@@ -38,6 +38,30 @@ def test_parallel_pools_equal_serial_pools():
                           maze.make_pool(130, 2, kind="mixed", workers=2)["tokens"])
     one = partial(sd.generate_one, 4, box=task.box)
     assert np.array_equal(one(7)[0], a["questions"][7])
+
+
+def test_prefetched_batches_equal_drawn_ones():
+    """GPU runs draw the next batch in a thread; the batches of each step must not change."""
+    task = SudokuTask()
+    cfg = TrainConfig(task="sudoku", model="arm", order="solver", sudoku_pool="puzzles", batch_size=8)
+    pool = task.make_pool(40, 3, kind="puzzles", workers=1)
+    pool["orders"] = task.pool_orders(pool, workers=1)
+    plain, ahead = BatchStream(task, pool, cfg, 0, 5, prefetch=False), BatchStream(task, pool, cfg, 0, 5, prefetch=True)
+    for step in range(5, 9):
+        (s1, b1), (s2, b2) = plain.get(step), ahead.get(step)
+        assert s1 == s2 and np.array_equal(b1.prompt, b2.prompt) and np.array_equal(b1.answer, b2.answer)
+    assert not np.array_equal(plain.get(9)[1].answer, b1.answer)       # steps differ from each other
+    ahead.close()
+
+
+def test_mixed_batches_whose_draw_is_all_one_kind():
+    """A small batch of the mixed pool may take every row from one part (binomial draw)."""
+    task = SudokuTask()
+    pool = task.make_pool(30, 3, kind="mixed", workers=1)
+    for frac in (0.0, 1.0):
+        b = draw_batch(task, dict(pool, puzzle_frac=frac), np.random.default_rng(0), 4)
+        assert b.tokens.shape == (4, 81) and b.maskable.any()
+        assert (~b.maskable).any() == (frac == 1.0)            # puzzles keep their givens unmaskable
 
 
 def test_step_plan_fits_the_budget_and_never_exceeds_steps():
