@@ -133,6 +133,20 @@ def test_fine_tuning_counts_both_stages(tmp_path):
     assert [h["examples"] for h in learning_curve(meta)] == [8, 16, 24]     # stage 1 at 8, 16; stage 2 at 16 + 8
 
 
+def test_a_looped_model_starts_from_a_plain_checkpoint(tmp_path):
+    """The shipped sudoku-mdm's stage 4: `--loops 2 --init` a loops-1 checkpoint. The
+    weights are shared across loops, so they load unchanged; only the depth differs."""
+    base = {"task": "sudoku", "batch_size": 4, "d_model": 16, "n_layers": 1, "n_heads": 2, "pool_size": 4,
+            "eval_size": 2, "eval_every": 0, "save_every": 10, "warmup": 1, "threads": 1}
+    assert train(TrainConfig(**base, steps=2), str(tmp_path / "a.pt")) == 0
+    assert train(TrainConfig(**base, steps=1, loops=2, lr=1e-12, init=str(tmp_path / "a.pt")),
+                 str(tmp_path / "b.pt")) == 0
+    a, b = (torch.load(tmp_path / n, weights_only=True) for n in ("a.pt", "b.pt"))
+    assert b["meta"]["train_config"]["loops"] == 2 and b["config"]["loops"] == 2
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    assert all(torch.allclose(a["state_dict"][k], b["state_dict"][k], atol=1e-6) for k in a["state_dict"])
+
+
 def test_train_parallel_runs_configs_side_by_side(tmp_path):
     root = Path(__file__).resolve().parents[1]
     script = root / "scripts" / "train_parallel.sh"
