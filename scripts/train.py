@@ -235,60 +235,60 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
     t_run, first_step = time.time(), step
     model.train()
     batches = BatchStream(task, pool, cfg, rank, step, prefetch=torch.device(device).type != "cpu")
-    while step < plan.total:
-        t0 = time.time()
-        gen_seed, b = batches.get(step)
-        gen = torch.Generator().manual_seed(gen_seed)
-        for g in opt.param_groups:
-            g["lr"] = lr_at(cfg, step, plan.total)
-        with autocast(device, precision):
-            if cfg.model == "mdm":
-                loss = mdm_loss(net, torch.from_numpy(b.tokens).to(device),
-                                torch.from_numpy(b.maskable).to(device), mask_id=task.mask_id,
-                                generator=gen, elbo_weight=cfg.elbo_weight,
-                                focal_gamma=cfg.focal_gamma, focal_alpha=cfg.focal_alpha)
-            else:
-                filled = None if b.filled is None else torch.from_numpy(b.filled).to(device)
-                groups = None if b.groups is None else torch.from_numpy(b.groups).to(device)
-                loss = arm_loss(net, torch.from_numpy(b.prompt).to(device), torch.from_numpy(b.answer).to(device),
-                                filled, model.cfg.pick_values, groups)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        lv = loss.item()        # the one wait for the device per step, so dt (and wall) include GPU time
-        if not math.isfinite(lv):   # the bad update is never saved: the last checkpoint stays as it was
-            bar.close()
-            batches.close()
-            kept = f"the last good checkpoint ({out}, step {last_saved}) is kept" if last_saved else "nothing was saved"
-            raise UsageError(f"training diverged: the loss is {lv} at step {step + 1}; {kept}. "
-                             "Lower --lr or raise --warmup.")
-        step += 1
-        dt = time.time() - t0
-        wall += dt
-        bar.update(1)
-        bar.set_postfix(loss=f"{lv:.4f}", lr=f"{lr_at(cfg, step - 1, plan.total):.2e}",
-                        ex_s=f"{cfg.batch_size / max(dt, 1e-9):.0f}")
-        if plan.update(step, time.time()) != bar.total:
-            bar.total = plan.total
-            bar.refresh()
-        entry = None
-        if rank == 0 and evalset is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or step == plan.total):
-            entry = {"step": step, "examples": step * cfg.batch_size * world, "wall_seconds": round(wall, 1),
-                     "loss": round(lv, 5), **evaluate(model, task, evalset, device, precision)}
-            if hardset is not None:
-                entry["hard_solve_rate"] = evaluate(model, task, hardset, device, precision)["solve_rate"]
-            history.append(entry)
-            tqdm.write(json.dumps(entry), file=sys.stderr)
-        if step % cfg.save_every == 0 or step == plan.total or entry is not None:
-            save()
-        if (cfg.minutes and time.time() - t_run > 60 * cfg.minutes) or \
-                (cfg.stop_after and step - first_step >= cfg.stop_after):
-            save()
-            tqdm.write(f"stopping at step {step}; rerun with --resume to continue", file=sys.stderr)
-            break
-    bar.close()
-    batches.close()
+    try:
+        while step < plan.total:
+            t0 = time.time()
+            gen_seed, b = batches.get(step)
+            gen = torch.Generator().manual_seed(gen_seed)
+            for g in opt.param_groups:
+                g["lr"] = lr_at(cfg, step, plan.total)
+            with autocast(device, precision):
+                if cfg.model == "mdm":
+                    loss = mdm_loss(net, torch.from_numpy(b.tokens).to(device),
+                                    torch.from_numpy(b.maskable).to(device), mask_id=task.mask_id,
+                                    generator=gen, elbo_weight=cfg.elbo_weight,
+                                    focal_gamma=cfg.focal_gamma, focal_alpha=cfg.focal_alpha)
+                else:
+                    filled = None if b.filled is None else torch.from_numpy(b.filled).to(device)
+                    groups = None if b.groups is None else torch.from_numpy(b.groups).to(device)
+                    loss = arm_loss(net, torch.from_numpy(b.prompt).to(device), torch.from_numpy(b.answer).to(device),
+                                    filled, model.cfg.pick_values, groups)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            lv = loss.item()        # the one wait for the device per step, so dt (and wall) include GPU time
+            if not math.isfinite(lv):   # the bad update is never saved: the last checkpoint stays as it was
+                kept = f"the last good checkpoint ({out}, step {last_saved}) is kept" if last_saved else "nothing was saved"
+                raise UsageError(f"training diverged: the loss is {lv} at step {step + 1}; {kept}. "
+                                 "Lower --lr or raise --warmup.")
+            step += 1
+            dt = time.time() - t0
+            wall += dt
+            bar.update(1)
+            bar.set_postfix(loss=f"{lv:.4f}", lr=f"{lr_at(cfg, step - 1, plan.total):.2e}",
+                            ex_s=f"{cfg.batch_size / max(dt, 1e-9):.0f}")
+            if plan.update(step, time.time()) != bar.total:
+                bar.total = plan.total
+                bar.refresh()
+            entry = None
+            if rank == 0 and evalset is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or step == plan.total):
+                entry = {"step": step, "examples": step * cfg.batch_size * world, "wall_seconds": round(wall, 1),
+                         "loss": round(lv, 5), **evaluate(model, task, evalset, device, precision)}
+                if hardset is not None:
+                    entry["hard_solve_rate"] = evaluate(model, task, hardset, device, precision)["solve_rate"]
+                history.append(entry)
+                tqdm.write(json.dumps(entry), file=sys.stderr)
+            if step % cfg.save_every == 0 or step == plan.total or entry is not None:
+                save()
+            if (cfg.minutes and time.time() - t_run > 60 * cfg.minutes) or \
+                    (cfg.stop_after and step - first_step >= cfg.stop_after):
+                save()
+                tqdm.write(f"stopping at step {step}; rerun with --resume to continue", file=sys.stderr)
+                break
+    finally:                # the progress bar and the prefetch thread end however the loop does
+        bar.close()
+        batches.close()
     if ddp:
         import torch.distributed as dist
         dist.destroy_process_group()
