@@ -266,5 +266,14 @@ class PuzzleTransformer(nn.Module):
         return self._head(h[:, -1]), cache
 
 
+    @staticmethod
+    def reorder_cache(cache: dict, rows: torch.Tensor) -> dict:
+        """The ``step`` cache of the given batch rows (a row may repeat): beam search."""
+        out = dict(cache, kv=[[k[rows], v[rows]] for k, v in cache["kv"]])
+        for key in ("cells", "z", "board"):     # per-row; "segs" and "pos" are shared
+            if out.get(key) is not None:
+                out[key] = out[key][rows]
+        return out
+
 def param_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

@@ -93,3 +93,78 @@ def pick_decode(step_fn: StepFn, prompt: torch.Tensor, *, filled: torch.Tensor, 
     toks = torch.stack(out, 1) if out else torch.zeros(B, 0, dtype=torch.long, device=prompt.device)
     return toks, {"nfe": nfe, "tokens_per_step": [[1] * int(k) for k in nfe],
                   "model_seconds": model_s, "total_seconds": total, "overhead_seconds": total - model_s}
+
+
+# reorder_fn(cache, rows [R]) -> the cache of those rows (a row may repeat)
+ReorderFn = Callable[[object, torch.Tensor], object]
+
+
+@torch.no_grad()
+def pick_beam_decode(step_fn: StepFn, reorder_fn: ReorderFn, prompt: torch.Tensor, *, filled: torch.Tensor,
+                     n_values: int, beam: int, stop: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+    """Beam search for ARMs whose tokens name a cell, as in ``pick_decode``: each puzzle
+    keeps the ``beam`` token sequences of highest summed log-probability (the log-softmax
+    over the tokens allowed after masking filled cells), and answers with the best one
+    that finished. No puzzle rule and no verifier is consulted: the choice is the model's.
+
+    All beams of all puzzles share one batch: each call feeds B x beam rows. NFE counts
+    every row a puzzle feeds, so a puzzle costs ``beam`` x (its calls): the compute it
+    used, comparable with the MDM's search NFE. ``beam`` = 1 is ``pick_decode`` (greedy).
+    Returns (tokens [B, K], -1 after a row ended; stats), as ``pick_decode``.
+    """
+    B, C = filled.shape
+    k, V = beam, C * n_values
+    dev = filled.device
+    t_start, model_s = time.perf_counter(), 0.0
+
+    def call(inp, cache):
+        nonlocal model_s
+        t0 = time.perf_counter()
+        logits, cache = step_fn(inp, cache)
+        if logits.is_cuda:
+            torch.cuda.synchronize()
+        model_s += time.perf_counter() - t0
+        return logits, cache
+
+    logits, cache = call(prompt, None)                 # the prompt once per puzzle, then k copies
+    rep = torch.arange(B, device=dev).repeat_interleave(k)
+    logits, cache = logits[rep], reorder_fn(cache, rep)
+    filled = filled[rep].clone()
+    active = (~filled).any(1)
+    score = torch.full((B, k), float("-inf"), device=dev)
+    score[:, 0] = 0.0                                   # one live beam to start: no duplicates
+    calls = torch.zeros(B, dtype=torch.long)
+    hist = torch.zeros(B * k, 0, dtype=torch.long, device=dev)
+    base = (torch.arange(B, device=dev) * k)[:, None]
+    while active.any():
+        calls += active.view(B, k).any(1).cpu().long()
+        logp = torch.log_softmax(logits.float().view(B * k, C, n_values)
+                                 .masked_fill(filled[:, :, None], float("-inf")).view(B * k, V), -1)
+        logp = torch.nan_to_num(logp, nan=float("-inf"))    # a row with no allowed token
+        # a finished row continues with one dummy token at no cost, so it keeps its score
+        logp = torch.where(active[:, None], logp, torch.full_like(logp, float("-inf")))
+        logp[~active, 0] = 0.0
+        cand = (score[:, :, None] + logp.view(B, k, V)).view(B, k * V)
+        score, idx = cand.topk(k, dim=1)
+        src = (base + idx // V).view(-1)
+        tok = (idx % V).view(-1)
+        was_active = active[src]
+        tok = torch.where(was_active, tok, -1)
+        hist = torch.cat([hist[src], tok[:, None]], 1)
+        filled, cache = filled[src], reorder_fn(cache, src)
+        cell = tok.clamp_min(0) // n_values
+        rows = torch.nonzero(was_active)[:, 0]
+        filled[rows, cell[rows]] = True
+        done = ~(~filled).any(1)
+        if stop is not None:
+            done |= was_active & (cell == stop[src // k])
+        active = was_active & ~done
+        if active.any():
+            logits, cache = call(tok.clamp_min(0)[:, None], cache)
+    best = score.argmax(1)                              # topk keeps beams sorted; argmax to be plain
+    toks = hist.view(B, k, -1)[torch.arange(B, device=dev), best]
+    steps = (toks >= 0).sum(1).cpu()
+    total = time.perf_counter() - t_start
+    return toks, {"nfe": calls * k, "tokens_per_step": [[1] * int(n) + [0] * int(c * k - n)
+                                                      for n, c in zip(steps, calls)],
+                  "model_seconds": model_s, "total_seconds": total, "overhead_seconds": total - model_s}

@@ -36,7 +36,9 @@ round of propagation) is drawn as the reference. The CSV gets one row per (point
 on validation puzzles) and every ARM checkpoint in its own order (default: each shipped
 ARM of the task: raster, and solver / path order). An ARM's NFE counts its forward calls:
 raster = every cell (givens are copied and cost their call), solver = the blanks,
-path = the path cells after S.
+path = the path cells after S. ``--arm-beam 4 16`` adds beam search of those widths for the
+solver / path order ARMs (``ar:beam=K`` as a point): each puzzle keeps the K most likely
+sequences and answers with the best; NFE counts every row fed, K x calls.
 """
 from __future__ import annotations
 
@@ -66,8 +68,15 @@ DEFAULT_POINTS = (["eb:gamma=" + g for g in ("0", "0.001", "0.01", "0.1", "0.3",
 def parse_point(spec: str) -> tuple[str, dict, dict | None]:
     """'eb:gamma=0.1,repair=4,search=1' -> ('eb', sampler options, repair/search options or None)."""
     name, _, rest = spec.partition(":")
-    if name == "ar":
-        return "ar", {}, None
+    if name == "ar":            # 'ar' or 'ar:beam=K' (beam search; solver / path order ARMs only)
+        try:
+            kv = dict(p.split("=", 1) for p in rest.split(",") if p)
+            beam = int(kv.pop("beam", 1))
+        except ValueError:
+            raise ValueError(f"bad point {spec!r}: expected 'ar' or 'ar:beam=K'") from None
+        if kv or beam < 1:
+            raise ValueError(f"bad point {spec!r}: 'ar' takes only beam=K with K >= 1")
+        return "ar", {"temperature": 0.0, "beam": beam}, None
     if name not in OPTIONS:
         raise ValueError(f"unknown sampler {name!r} in {spec!r}")
     try:
@@ -99,6 +108,10 @@ def model_facts(model, ck: dict) -> dict:
             "train_minutes": round(meta["wall_seconds"] / 60, 1) if meta.get("wall_seconds") else None}
 
 
+def arm_label(order: str, opts: dict) -> str:
+    return f"ARM {ORDER_LABEL[order]}" + (f", beam {opts['beam']}" if opts.get("beam", 1) > 1 else "")
+
+
 def label(name: str, opts: dict, guided: dict | None = None) -> str:
     key = {"eb": "gamma", "topk": "k", "threshold": "tau", "random": "steps"}.get(name)
     out = name if key is None else f"{name} {key}={opts[key]}"
@@ -121,8 +134,13 @@ def plot(rows: list[dict], depth: float | None, path: str, task: str) -> bool:
         pts = sorted((r["nfe_mean"], 100 * r["solve_rate"]) for r in rows if r["sampler"] == name)
         if pts:
             ax.plot(*zip(*pts), style, label=name)
-    for r, marker in zip((r for r in rows if r["sampler"] == "ar"), ("k*", "rP", "bX", "gD")):
-        ax.plot(r["nfe_mean"], 100 * r["solve_rate"], marker, markersize=12, label=f"{r['label']} (same size)")
+    arms: dict[str, list] = {}      # one ARM: its greedy point, then its beam widths as a curve
+    for r in rows:
+        if r["sampler"] == "ar":
+            arms.setdefault(r["label"].split(", beam")[0], []).append((r["nfe_mean"], 100 * r["solve_rate"]))
+    for (name, pts), marker in zip(arms.items(), ("k*", "rP", "bX", "gD")):
+        ax.plot(*zip(*sorted(pts)), marker + ("-" if len(pts) > 1 else ""), markersize=12 if len(pts) == 1 else 8,
+                label=f"{name} (same size)" + (", beam widths" if len(pts) > 1 else ""))
     if depth:
         ax.axvline(depth, color="gray", ls=":", label=f"mean {'singles' if task == 'sudoku' else 'dead-end'} depth")
     ax.set_xscale("log")
@@ -149,6 +167,9 @@ def main(argv=None) -> int:
     ap.add_argument("--compare", action="store_true",
                     help="the MDM-against-ARM table: points topk:k=1, eb:gamma=GAMMA and ar")
     ap.add_argument("--gamma", type=float, default=0.01, help="EB gamma of --compare (default 0.01)")
+    ap.add_argument("--arm-beam", type=int, nargs="+", default=[], metavar="K",
+                    help="--compare: also decode the solver / path order ARMs with beam search of these widths "
+                         "(NFE = width x calls)")
     ap.add_argument("--scaling", action="store_true",
                     help="solve rate against the NFE budget (CSV rows and plot per budget), with the classical "
                          "solver's search nodes as the reference (Sudoku)")
@@ -169,7 +190,12 @@ def main(argv=None) -> int:
             raise UsageError("--compare chooses its own points; drop --points")
         if a.scaling and (a.task != "sudoku" or a.compare):
             raise UsageError("--scaling: Sudoku only, and not with --compare")
-        specs = a.points or (["topk:k=1", f"eb:gamma={a.gamma}", "ar"] if a.compare else DEFAULT_POINTS)
+        if a.arm_beam and not a.compare:
+            raise UsageError("--arm-beam: applies with --compare (else give points ar:beam=K)")
+        if any(k < 2 for k in a.arm_beam):
+            raise UsageError(f"--arm-beam: widths must be >= 2 (1 is the greedy 'ar' row), got {a.arm_beam}")
+        specs = a.points or (["topk:k=1", f"eb:gamma={a.gamma}", "ar"] + [f"ar:beam={k}" for k in a.arm_beam]
+                             if a.compare else DEFAULT_POINTS)
         try:
             points = [parse_point(p) for p in specs]
         except ValueError as e:
@@ -198,7 +224,9 @@ def main(argv=None) -> int:
     status = puzzle_status(task, questions)
     depths = [task.depth(q) for q in questions]
     rows = []
-    runs = [(n, o, g, k) for n, o, g in points for k in ([k for k in models if k != "mdm"] if n == "ar" else ["mdm"])]
+    runs = [(n, o, g, k) for n, o, g in points
+            for k in ([k for k in models if k != "mdm"] if n == "ar" else ["mdm"])
+            if not (n == "ar" and o["beam"] > 1 and models[k][0].cfg.order == "raster")]   # no beam in raster
     for name, opts, guided, key in runs:
         model, facts = models[key]
         answers, st = decode(model, task, questions, sampler=name, options=opts, batch_size=a.batch_size,
@@ -207,7 +235,7 @@ def main(argv=None) -> int:
         s = summarize(task, questions, answers, st, status, depths)
         rows.append({"sampler": name + ("+guided" if guided else ""),
                      "model": "ARM" if name == "ar" else "MDM", **facts,
-                     "label": (f"ARM {ORDER_LABEL[model.cfg.order]}" if name == "ar" else label(name, opts, guided)),
+                     "label": (arm_label(model.cfg.order, opts) if name == "ar" else label(name, opts, guided)),
                      "options": json.dumps(dict(opts, **(guided or {}))),
                      "n": s["n"], "solved": s["solved"], "solve_rate": s["solve_rate"],
                      "ci_lo": s["ci95"][0], "ci_hi": s["ci95"][1], "nfe_mean": s["nfe_mean"],

@@ -52,6 +52,9 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     ap.add_argument("--tau", type=float, help="threshold: confidence threshold (default 0.9)")
     ap.add_argument("--steps", type=int, help="random: decoding steps per puzzle (default 16)")
     ap.add_argument("--temperature", type=float, default=0.0, help="0: argmax values (default); >0 draws values")
+    ap.add_argument("--beam", type=int, default=1,
+                    help="ar, solver/path order: keep this many sequences of highest log-probability and answer "
+                         "with the best (beam search; NFE counts every row: beam x calls). Default 1: greedy")
     ap.add_argument("--seed", type=int, default=0, help="seed for random positions and drawn values (default 0)")
     g = ap.add_argument_group("repair, search and rules (MDM samplers; see sampling/search.py)")
     g.add_argument("--repair", type=int, default=0, help="repairs allowed per puzzle: undo a step that breaks "
@@ -140,6 +143,9 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
         device, precision = apply_runtime_flags(args)
         model, _ = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
                                vocab=task.vocab(), device=device)
+        if opts.get("beam", 1) > 1 and model.cfg.order == "raster":
+            raise UsageError(f"--beam: {Path(ckpt).name} decodes in raster order; beam search applies to "
+                             "ARMs in solver or path order")
         if args.puzzle is not None:
             questions = parse_one(args.puzzle)
         else:

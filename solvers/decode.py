@@ -14,7 +14,7 @@ import torch
 
 from models.checkpoint import pretrained
 from models.runtime import autocast
-from sampling import OPTIONS, ar_decode, pick_decode, run_sampler
+from sampling import OPTIONS, ar_decode, pick_beam_decode, pick_decode, run_sampler
 from sampling.rules import make_select
 from sampling.search import SearchOptions, guided_decode
 
@@ -35,7 +35,14 @@ def sampler_options(args) -> dict:
     if args.sampler == "ar":
         if not args.temperature >= 0:
             raise ValueError(f"--temperature: must be >= 0, got {args.temperature}")
-        return {"temperature": args.temperature}
+        beam = getattr(args, "beam", 1)
+        if beam < 1:
+            raise ValueError(f"--beam: must be >= 1, got {beam}")
+        if beam > 1 and args.temperature > 0:
+            raise ValueError("--beam: beam search is deterministic; use it with --temperature 0")
+        return {"temperature": args.temperature, "beam": beam}
+    if getattr(args, "beam", 1) != 1:
+        raise ValueError(f"--beam does not apply to --sampler {args.sampler} (ARM only)")
     given = {k: getattr(args, k) for k in fields if getattr(args, k, None) is not None}
     return OPTIONS[args.sampler](**given).model_dump()
 
@@ -66,7 +73,7 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
             qs = questions[s:s + batch_size]
             if sampler == "ar":
                 ans, st = arm_decode(model, task, qs, device, temperature=options.get("temperature", 0.0),
-                                     generator=gen)
+                                     generator=gen, beam=options.get("beam", 1))
             elif guided:
                 x = torch.from_numpy(task.encode(qs)).to(device)
                 so = SearchOptions(**guided).model_dump()
@@ -101,18 +108,26 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
 
 
 def arm_decode(model, task, questions, device: str, *, temperature: float = 0.0,
-               generator: torch.Generator | None = None) -> tuple[list, dict]:
+               generator: torch.Generator | None = None, beam: int = 1) -> tuple[list, dict]:
     """ARM answers in the task's form, decoded in the checkpoint's own order.
 
     raster: one call per cell, givens copied (they cost their call: NFE = cells).
     solver / path: each call names a cell (and value); filled cells are masked, so
-    NFE = blanks (Sudoku) or path cells after S (mazes)."""
+    NFE = blanks (Sudoku) or path cells after S (mazes). ``beam`` > 1 (solver / path
+    only): beam search, NFE = beam x calls (every row fed counts)."""
+    if beam > 1 and model.cfg.order == "raster":
+        raise ValueError("--beam: beam search applies to ARMs in solver or path order, not raster")
     if model.cfg.order == "raster":
         prompt, forced = (torch.from_numpy(a).to(device) for a in task.arm_prompt(questions))
         out, st = ar_decode(model.step, prompt, n_tokens=model.cfg.cells, forced=forced,
                             temperature=temperature, generator=generator)
         return list(task.decode(out.cpu().numpy(), questions)), st
     prompt, filled, stop = task.arm_picks(questions)
+    if beam > 1:
+        out, st = pick_beam_decode(model.step, model.reorder_cache, torch.from_numpy(prompt).to(device),
+                                   filled=torch.from_numpy(filled).to(device), n_values=model.cfg.pick_values,
+                                   beam=beam, stop=None if stop is None else torch.from_numpy(stop).to(device))
+        return list(task.pick_answers(out.cpu().numpy(), questions)), st
     out, st = pick_decode(model.step, torch.from_numpy(prompt).to(device),
                           filled=torch.from_numpy(filled).to(device), n_values=model.cfg.pick_values,
                           stop=None if stop is None else torch.from_numpy(stop).to(device),

@@ -175,6 +175,19 @@ def test_evaluate_compare_puts_each_arm_in_its_order_beside_the_mdm(ckpts, files
     assert "| ARM | ARM " in out and "training examples" in out
 
 
+def test_evaluate_compare_adds_beam_rows_for_cell_naming_arms_only(ckpts, files, tmp_path, capsys):
+    data = files / "s.csv"
+    rc = evaluate.main(["--task", "sudoku", "--input", str(data), "--checkpoint", ckpts[("sudoku", "mdm")], "--compare",
+                        "--arm-checkpoint", ckpts[("sudoku", "arm")], ckpts[("sudoku", "solver")], "--arm-beam", "3",
+                        "--csv", str(tmp_path / "e.csv"), "--plot", str(tmp_path / "e.png"), "--json", "--quiet"])
+    assert rc == 0
+    rows = last_json(capsys)["rows"]
+    assert [r["label"] for r in rows][2:] == ["ARM raster (givens copied)", "ARM solver order",
+                                              "ARM solver order, beam 3"]     # no beam row for raster
+    q, _, _ = sd.read_file(str(data))
+    assert rows[4]["nfe_mean"] == pytest.approx(3 * float((q == 0).sum(1).mean()))     # beam x blanks
+
+
 def test_evaluate_scaling_reads_budgets_from_per_puzzle_nfe(ckpts, files, tmp_path, capsys):
     rc = evaluate.main(["--task", "sudoku", "--input", str(files / "s.csv"), "--checkpoint", ckpts[("sudoku", "mdm")],
                         "--scaling", "--points", "eb:gamma=0.1", "eb:gamma=0.1,search=1,search_budget=30,complete=1",
