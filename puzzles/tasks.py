@@ -295,17 +295,3 @@ def read_questions(task, path: str):
         except ParseError:          # the answer column is optional
             ans = None
     return qs, ans
-
-
-
-
-
-def failure_counts(solved, reasons: list[str]) -> dict[str, int]:
-    """Failures by class: a verdict's first reason without its details
-    ('repeats in row 3, col 1' -> 'repeats'; 'gap' -> 'gap')."""
-    out: dict[str, int] = {}
-    for ok, r in zip(solved, reasons):
-        if not ok:
-            key = r.split(";")[0].split(" in ")[0]
-            out[key] = out.get(key, 0) + 1
-    return out

@@ -19,7 +19,17 @@ from puzzles import maze as mz
 from puzzles import sudoku as sd
 from puzzles.cli import Parser, fail
 from puzzles.io import ParseError, read_csv
-from puzzles.tasks import failure_counts
+
+
+def failure_counts(solved, reasons: list[str]) -> dict[str, int]:
+    """Failures by class: a verdict's first reason without its details
+    ('repeats in row 3, col 1' -> 'repeats'; 'gap' -> 'gap')."""
+    out: dict[str, int] = {}
+    for ok, r in zip(solved, reasons):
+        if not ok:
+            key = r.split(";")[0].split(" in ")[0]
+            out[key] = out.get(key, 0) + 1
+    return out
 
 
 def _sudoku(qpath: str, apath: str):

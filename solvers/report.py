@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from puzzles.io import atomic_write_text, csv_text
-from puzzles.tasks import failure_counts
+from puzzles.verify import failure_counts
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
