@@ -53,6 +53,7 @@ class BatchStream:
         self.task, self.pool, self.cfg, self.rank = task, pool, cfg, rank
         self.executor = ThreadPoolExecutor(1) if prefetch else None
         self.pending = self.executor.submit(self.draw, step) if self.executor else None
+        self.ahead = step               # the step the pending batch is for
 
     def draw(self, step: int):
         rng = np.random.default_rng([self.cfg.seed, self.rank, step])
@@ -63,6 +64,9 @@ class BatchStream:
         if self.executor is None:
             return self.draw(step)
         out = self.pending.result()
+        if self.ahead != step:          # asked out of sequence: that step's own batch
+            out = self.draw(step)
+        self.ahead = step + 1
         self.pending = self.executor.submit(self.draw, step + 1)
         return out
 

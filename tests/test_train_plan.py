@@ -51,6 +51,9 @@ def test_prefetched_batches_equal_drawn_ones():
         (s1, b1), (s2, b2) = plain.get(step), ahead.get(step)
         assert s1 == s2 and np.array_equal(b1.prompt, b2.prompt) and np.array_equal(b1.answer, b2.answer)
     assert not np.array_equal(plain.get(9)[1].answer, b1.answer)       # steps differ from each other
+    for step in (12, 3):                                                # out of sequence: still that step's
+        (s1, b1), (s2, b2) = plain.get(step), ahead.get(step)
+        assert s1 == s2 and np.array_equal(b1.answer, b2.answer)
     ahead.close()
 
 
