@@ -265,7 +265,6 @@ class PuzzleTransformer(nn.Module):
             return self._head(h[:, -1:], cache["z"], cache["board"][:, None])[:, 0], cache
         return self._head(h[:, -1]), cache
 
-
     @staticmethod
     def reorder_cache(cache: dict, rows: torch.Tensor) -> dict:
         """The ``step`` cache of the given batch rows (a row may repeat): beam search."""
@@ -274,6 +273,7 @@ class PuzzleTransformer(nn.Module):
             if out.get(key) is not None:
                 out[key] = out[key][rows]
         return out
+
 
 def param_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

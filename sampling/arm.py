@@ -47,6 +47,12 @@ def ar_decode(step_fn: StepFn, prompt: torch.Tensor, *, n_tokens: int,
                                  "overhead_seconds": total - model_s}
 
 
+def mask_filled(logits: torch.Tensor, filled: torch.Tensor, n_values: int) -> torch.Tensor:
+    """Float logits [B, C * n_values] with every token naming a filled cell at -inf."""
+    B, C = filled.shape
+    return logits.float().view(B, C, n_values).masked_fill(filled[:, :, None], float("-inf")).view(B, -1)
+
+
 @torch.no_grad()
 def pick_decode(step_fn: StepFn, prompt: torch.Tensor, *, filled: torch.Tensor, n_values: int,
                 stop: torch.Tensor | None = None, temperature: float = 0.0,
@@ -61,7 +67,7 @@ def pick_decode(step_fn: StepFn, prompt: torch.Tensor, *, filled: torch.Tensor, 
     token for that row, the prompt's prefill included: one call per emitted token.
     Returns (tokens [B, K], -1 after a row ended; stats).
     """
-    B, C = filled.shape
+    B = filled.shape[0]
     filled = filled.clone()
     active = (~filled).any(1)
     nfe = torch.zeros(B, dtype=torch.long)
@@ -74,7 +80,7 @@ def pick_decode(step_fn: StepFn, prompt: torch.Tensor, *, filled: torch.Tensor, 
         if logits.is_cuda:
             torch.cuda.synchronize()
         model_s += time.perf_counter() - t0
-        logits = logits.float().view(B, C, n_values).masked_fill(filled[:, :, None], float("-inf")).view(B, -1)
+        logits = mask_filled(logits, filled, n_values)
         if temperature > 0:
             u = torch.rand(logits.shape, generator=generator).clamp_(1e-10, 1.0).to(logits.device)
             logits = torch.log_softmax(logits, -1) / temperature - torch.log(-torch.log(u))
@@ -138,8 +144,7 @@ def pick_beam_decode(step_fn: StepFn, reorder_fn: ReorderFn, prompt: torch.Tenso
     base = (torch.arange(B, device=dev) * k)[:, None]
     while active.any():
         calls += active.view(B, k).any(1).cpu().long()
-        logp = torch.log_softmax(logits.float().view(B * k, C, n_values)
-                                 .masked_fill(filled[:, :, None], float("-inf")).view(B * k, V), -1)
+        logp = torch.log_softmax(mask_filled(logits, filled, n_values), -1)
         logp = torch.nan_to_num(logp, nan=float("-inf"))    # a row with no allowed token
         # a finished row continues with one dummy token at no cost, so it keeps its score
         logp = torch.where(active[:, None], logp, torch.full_like(logp, float("-inf")))

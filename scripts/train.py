@@ -17,7 +17,6 @@ import os
 import sys
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ from puzzles.cli import Parser, UsageError, check_output, fail, strict_bool
 from puzzles.io import ParseError
 from puzzles.tasks import get_task
 from scripts.train_config import _RUNTIME, TrainConfig, config_error, load_resume_state, read_config, resolve_config
-from scripts.train_data import draw_batch, eval_keys, file_pool, make_eval_set, make_hard_eval_set, make_pool
+from scripts.train_data import BatchStream, eval_keys, file_pool, make_eval_set, make_hard_eval_set, make_pool
 
 
 def lr_at(cfg: TrainConfig, step: int, total: int | None = None) -> float:
@@ -42,37 +41,6 @@ def lr_at(cfg: TrainConfig, step: int, total: int | None = None) -> float:
         return cfg.lr * (step + 1) / cfg.warmup
     frac = (step - cfg.warmup) / max(1, total - cfg.warmup)
     return cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
-
-
-class BatchStream:
-    """The batch of each step, a function of (seed, rank, step) alone. With ``prefetch``
-    (GPU runs), a thread draws the next step's batch while the device runs this one; the
-    batches are the same either way."""
-
-    def __init__(self, task, pool, cfg: TrainConfig, rank: int, step: int, prefetch: bool):
-        self.task, self.pool, self.cfg, self.rank = task, pool, cfg, rank
-        self.executor = ThreadPoolExecutor(1) if prefetch else None
-        self.pending = self.executor.submit(self.draw, step) if self.executor else None
-        self.ahead = step               # the step the pending batch is for
-
-    def draw(self, step: int):
-        rng = np.random.default_rng([self.cfg.seed, self.rank, step])
-        gen_seed = int(rng.integers(2**62))
-        return gen_seed, draw_batch(self.task, self.pool, rng, self.cfg.batch_size, self.cfg.order)
-
-    def get(self, step: int):
-        if self.executor is None:
-            return self.draw(step)
-        out = self.pending.result()
-        if self.ahead != step:          # asked out of sequence: that step's own batch
-            out = self.draw(step)
-        self.ahead = step + 1
-        self.pending = self.executor.submit(self.draw, step + 1)
-        return out
-
-    def close(self):
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def build_model(cfg: TrainConfig, task) -> PuzzleTransformer:

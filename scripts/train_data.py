@@ -3,10 +3,15 @@ the validation puzzles. Pools never hold an item of a shipped test set."""
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from puzzles.data import shipped_sets
+
+if TYPE_CHECKING:
+    from scripts.train_config import TrainConfig
 
 
 def file_pool(task, path: str) -> dict:
@@ -121,3 +126,34 @@ def make_eval_set(task, cfg):
     if cfg.maze_pool == "mixed":
         return [mz.generate_mixed(cfg.eval_seed, i, task.rows, task.cols) for i in range(cfg.eval_size)]
     return [mz.generate_one(cfg.eval_seed, i, task.rows, task.cols) for i in range(cfg.eval_size)]
+
+
+class BatchStream:
+    """The batch of each step, a function of (seed, rank, step) alone. With ``prefetch``
+    (GPU runs), a thread draws the next step's batch while the device runs this one; the
+    batches are the same either way."""
+
+    def __init__(self, task, pool, cfg: TrainConfig, rank: int, step: int, prefetch: bool):
+        self.task, self.pool, self.cfg, self.rank = task, pool, cfg, rank
+        self.executor = ThreadPoolExecutor(1) if prefetch else None
+        self.pending = self.executor.submit(self.draw, step) if self.executor else None
+        self.ahead = step               # the step the pending batch is for
+
+    def draw(self, step: int):
+        rng = np.random.default_rng([self.cfg.seed, self.rank, step])
+        gen_seed = int(rng.integers(2**62))
+        return gen_seed, draw_batch(self.task, self.pool, rng, self.cfg.batch_size, self.cfg.order)
+
+    def get(self, step: int):
+        if self.executor is None:
+            return self.draw(step)
+        out = self.pending.result()
+        if self.ahead != step:          # asked out of sequence: that step's own batch
+            out = self.draw(step)
+        self.ahead = step + 1
+        self.pending = self.executor.submit(self.draw, step + 1)
+        return out
+
+    def close(self):
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
