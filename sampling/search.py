@@ -30,6 +30,8 @@ cost no forward pass. This search is not complete: commits made in passing are u
 only through repairs or by backtracking past a later branch point. ``complete`` (run by
 ``solvers.decode``) hands a row it could not solve to ``sampling.dfs.dfs_decode``, from the
 puzzle, with the NFE it has left and the states this search evaluated (the same ``memos``).
+``strategy='best'`` (run by ``solvers.decode``) replaces this search with
+``sampling.bestfirst``, which is complete by itself and undoes the least likely commit first.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ import time
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sampling.core import Memo, _propose, entropy, memo_forward, search_select, take_prefix
 
@@ -56,6 +58,21 @@ class SearchOptions(BaseModel):
     complete: bool = Field(False, description="When the branch search gives up, restart from the puzzle with "
                                               "the complete depth-first search (sampling.dfs) for the rest of "
                                               "the budget.")
+    strategy: Literal["branch", "best"] = Field(
+        "branch", description="With search: branch (this module: depth first, branching where the model is "
+                              "unsure; --complete adds the depth-first fallback) or best (sampling.bestfirst: "
+                              "complete by itself, the most probable open node first; it uses no repairs, "
+                              "stall_entropy or branch_k).")
+
+    @model_validator(mode="after")
+    def _strategy_fits(self):
+        if self.strategy == "best":
+            if not self.search:
+                raise ValueError("strategy best (--strategy best): applies with search on (--search)")
+            if self.repair or self.complete:
+                raise ValueError("strategy best (--strategy best) is complete by itself and undoes any "
+                                 "commit: repair and complete (--repair, --complete) do not apply to it")
+        return self
 
 
 @torch.no_grad()

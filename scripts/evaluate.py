@@ -45,6 +45,8 @@ from __future__ import annotations
 import json
 import sys
 
+from pydantic import ValidationError
+
 from models.checkpoint import CheckpointError, load_model
 from models.runtime import RuntimeChoiceError
 from puzzles.cli import Parser, UsageError, check_output, fail
@@ -83,7 +85,13 @@ def parse_point(spec: str) -> tuple[str, dict, dict | None]:
     except ValueError:
         raise ValueError(f"bad point {spec!r}: expected NAME:KEY=VAL,...") from None
     g = {k: kv.pop(k) for k in list(kv) if k in SearchOptions.model_fields}
-    return name, OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
+    try:
+        return name, OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise ValueError(f"bad point {spec!r}: {where + ': ' if where else ''}"
+                         f"{err['msg'].removeprefix('Value error, ')}") from None
 
 
 ARM_NAMES = {"sudoku": ("sudoku-arm.pt", "sudoku-arm-solver.pt"), "maze": ("maze-arm.pt", "maze-arm-path.pt")}
@@ -117,8 +125,10 @@ def label(name: str, opts: dict, guided: dict | None = None) -> str:
     if guided:
         out += f" +repair {guided['repair']}" if guided["repair"] else ""
         out += f" +rules {guided['rules']}" if guided.get("rules", "none") != "none" else ""
-        out += (f" +search {guided['search_budget']} (H>{guided['stall_entropy']:g}, k={guided['branch_k']})"
-                if guided["search"] else "")
+        if guided.get("strategy") == "best":
+            out += f" +best-first {guided['search_budget']}"
+        elif guided["search"]:
+            out += f" +search {guided['search_budget']} (H>{guided['stall_entropy']:g}, k={guided['branch_k']})"
         out += " +complete" if guided.get("complete") else ""
     return out
 

@@ -68,6 +68,10 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     g.add_argument("--complete", action="store_true",
                    help="with --search: when the branch search gives up, restart from the puzzle with a complete "
                         "depth-first search (every commit undoable) for the rest of the budget")
+    g.add_argument("--strategy", choices=["branch", "best"], default="branch",
+                   help="with --search: branch (default; depth first, branching where the model is unsure) or "
+                        "best (best first: the open node of highest model probability next, any commit can be "
+                        "undone, complete by itself; no --repair, --complete, --stall-entropy or --branch-k)")
     g.add_argument("--rules", choices=["none", "mask", "propagate"], default="none",
                    help="rules applied without forward passes (Sudoku): mask = a filled peer's value gets no "
                         "probability; propagate = mask, and fill naked and hidden singles (default none: "
@@ -105,6 +109,8 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
     guided = None
     if args.complete and not args.search:
         raise UsageError("--complete: applies with --search")
+    if args.strategy != "branch" and not args.search:
+        raise UsageError(f"--strategy {args.strategy}: applies with --search")
     if args.repair or args.search or args.rules != "none":
         if args.sampler == "ar":
             raise UsageError("--repair/--search/--rules: they apply to the MDM samplers, not --sampler ar")
@@ -114,7 +120,8 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
         try:
             guided = SearchOptions(repair=args.repair, search=args.search, search_budget=args.search_budget,
                                    stall_entropy=args.stall_entropy, branch_k=args.branch_k,
-                                   rules=args.rules, complete=args.complete).model_dump()
+                                   rules=args.rules, complete=args.complete,
+                                   strategy=args.strategy).model_dump()
         except ValidationError as e:
             raise UsageError(option_error(e)) from None
     for flag, v, lo in (("--limit", args.limit, 1), ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):
@@ -130,6 +137,8 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
 
 def option_error(e: ValidationError) -> str:
     err = e.errors()[0]
+    if not err["loc"]:                  # a check across fields names its flags itself
+        return err["msg"].removeprefix("Value error, ")
     loc = "_".join(str(x) for x in err["loc"]).replace("_", "-")
     return f"--{loc}: {err['msg']} (got {err.get('input')!r})"
 

@@ -77,13 +77,17 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
             elif guided:
                 x = torch.from_numpy(task.encode(qs)).to(device)
                 so = SearchOptions(**guided).model_dump()
-                rules, complete = so.pop("rules"), so.pop("complete")
+                rules, complete, strategy = so.pop("rules"), so.pop("complete"), so.pop("strategy")
                 kw = {"mask_id": task.mask_id, "select": make_select(sampler, options),
                       "check_fn": lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
                       "rules_fn": None if rules == "none" else torch_rules(task, rules),
                       "temperature": options.get("temperature", 0.0), "generator": gen}
                 memos = [{} for _ in range(len(x))]     # each row's evaluated states, both searches
-                out, st = guided_decode(model_fn, x, **kw, **so, memos=memos)
+                if strategy == "best":
+                    from sampling.bestfirst import best_first_decode
+                    out, st = best_first_decode(model_fn, x, **kw, budget=so["search_budget"], memos=memos)
+                else:
+                    out, st = guided_decode(model_fn, x, **kw, **so, memos=memos)
                 if complete:
                     out, st = complete_search(model_fn, x, out, st, so["search_budget"], memos=memos, **kw,
                                               stall_entropy=so["stall_entropy"] if so["search"] else None)

@@ -1,0 +1,108 @@
+"""Best-first search (sampling.bestfirst) with stub models of known behaviour."""
+import numpy as np
+import pytest
+import torch
+
+from puzzles import sudoku as sd
+from puzzles.tasks import SudokuTask
+from sampling.bestfirst import best_first_decode
+from sampling.dfs import dfs_decode
+from sampling.rules import eb_select
+from sampling.search import SearchOptions
+from tests.test_search import MASK, TASK, RandomRankModel, Spy, check
+
+
+@pytest.mark.parametrize("box,clues,n_puzzles", [((2, 2), (4, 6), 12), ((3, 3), (58, 62), 3)])
+def test_best_first_solves_with_a_model_that_knows_nothing(box, clues, n_puzzles):
+    # A fixed random ranking and no rules: only undoing commits can solve these.
+    task = SudokuTask(box=box)
+    ps = np.stack([sd.generate_one(5, i, box, clues=clues)[0] for i in range(n_puzzles)])
+    x = torch.from_numpy(task.encode(ps))
+    n = box[0] * box[1]
+    model = Spy(RandomRankModel(n * n, n, 0))
+    out, st = best_first_decode(model, x, mask_id=task.mask_id, select=eb_select(0.1),
+                                check_fn=lambda t: torch.from_numpy(task.conflicts(t.numpy())), budget=100_000)
+    assert sd.verify(ps, sd.decode(out.numpy(), box), box).solved.all()
+    assert sum(st["backtracks"]) > 0                                  # it did have to undo commits
+    # every forward pass counted, and no state evaluated twice (distinct puzzles share none)
+    assert int(st["nfe"].sum()) == len(model.states) == len(set(model.states))
+
+
+@pytest.mark.parametrize("budget", [1, 7, 40])
+def test_best_first_never_exceeds_its_budget_and_keeps_givens(budget):
+    ps = np.stack([sd.generate_one(5, i, clues=(30, 34))[0] for i in range(3)])
+    x = torch.from_numpy(TASK.encode(ps))
+    limits = torch.tensor([budget, budget + 3, 2 * budget])
+    out, st = best_first_decode(RandomRankModel(81, 9, 2), x, mask_id=MASK, select=eb_select(0.1),
+                                check_fn=check, budget=limits)
+    assert (st["nfe"] <= limits).all()
+    g = sd.decode(out.numpy())
+    assert ((ps == 0) | (g == ps)).all() and (g > 0).all()
+
+
+class EarlyMistake:
+    """A toy search tree: six binary cells (token 2 is MASK). The model decides cell 0
+    first and is 95% sure of value 0, which is wrong: the check rejects any complete
+    state with cell 0 = 0, so the mistake shows only at the leaves. Cells 1-5 are 90%
+    sure of value 1, and any values complete a solution. Depth first undoes commits last
+    in, first out, so all 32 leaves below the mistake come first. Best first weighs each
+    open choice by its probability: after the single deviations below the mistake (each
+    0.95 x 0.1 x 0.9^k > 0.05) it undoes the 95% commit, before any double deviation."""
+    CELLS, MASK = 6, 2
+
+    def __call__(self, x):
+        t = torch.zeros(x.shape[0], self.CELLS, 3)
+        t[:, 0, 0], t[:, 0, 1] = float(np.log(0.95)), float(np.log(0.05))
+        t[:, 1:, 0], t[:, 1:, 1] = float(np.log(0.1)), float(np.log(0.9))
+        t[:, 1:, 1] += 0.001 * torch.arange(self.CELLS - 1, 0, -1)     # cell 1 is decided next, then 2...
+        t[..., 2] = float("-inf")
+        return t
+
+    @staticmethod
+    def check(x):
+        return (x[:, 0] == 0) & (x != EarlyMistake.MASK).all(1)
+
+
+def test_a_confident_early_mistake_is_undone_before_the_uncertain_choices_below_it():
+    x = torch.full((1, EarlyMistake.CELLS), EarlyMistake.MASK)
+    kw = {"mask_id": EarlyMistake.MASK, "select": eb_select(0.01), "check_fn": EarlyMistake.check,
+          "budget": 10_000}
+    best, st_best = best_first_decode(EarlyMistake(), x, **kw)
+    deep, st_deep = dfs_decode(EarlyMistake(), x, **kw)
+    for out in (best, deep):       # both are complete
+        assert not EarlyMistake.check(out)[0] and (out != EarlyMistake.MASK).all() and out[0, 0] == 1
+    assert int(st_deep["nfe"][0]) >= 32                 # every leaf below the mistake
+    assert int(st_best["nfe"][0]) <= 20                 # measured 16 (depth first: 36)
+
+
+def test_batched_best_first_equals_per_puzzle_best_first():
+    ps = np.stack([sd.generate_one(5, i, (2, 2), clues=(4, 6))[0] for i in range(6)])
+    task = SudokuTask(box=(2, 2))
+    x = torch.from_numpy(task.encode(ps))
+    kw = {"mask_id": task.mask_id, "select": eb_select(0.5), "budget": 300,
+          "check_fn": lambda t: torch.from_numpy(task.conflicts(t.numpy()))}
+    batch, st = best_first_decode(RandomRankModel(16, 4, 1), x, **kw)
+    for r in range(len(x)):
+        alone, st1 = best_first_decode(RandomRankModel(16, 4, 1), x[r:r + 1], **kw)
+        assert torch.equal(alone[0], batch[r]) and int(st1["nfe"][0]) == int(st["nfe"][r])
+
+
+def test_best_first_with_propagate_fills_singles_without_forward_passes():
+    from solvers.decode import torch_rules
+    p, _s = sd.generate_one(11, 0, difficulty="guess", clues=(24, 30))
+    x = torch.from_numpy(TASK.encode(p[None]))
+    out, st = best_first_decode(RandomRankModel(81, 9, 4), x, mask_id=MASK, select=eb_select(0.1),
+                                check_fn=check, rules_fn=torch_rules(TASK, "propagate"), budget=5000)
+    assert sd.verify(p[None], sd.decode(out.numpy())).solved[0]
+    assert int(st["nfe"][0]) < int((p == 0).sum())        # the rules did most of the filling
+
+
+def test_best_first_options_are_checked():
+    assert SearchOptions(search=True, strategy="best").strategy == "best"
+    for bad in ({"strategy": "best"}, {"search": True, "strategy": "best", "repair": 2},
+                {"search": True, "strategy": "best", "complete": True}):
+        with pytest.raises(ValueError):
+            SearchOptions(**bad)
+    with pytest.raises(ValueError, match="temperature"):
+        best_first_decode(RandomRankModel(81, 9, 0), torch.full((1, 81), MASK), mask_id=MASK,
+                          select=eb_select(0.1), check_fn=check, temperature=0.5)
