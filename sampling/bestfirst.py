@@ -5,7 +5,10 @@ Depth-first search (``sampling.dfs``) undoes commits last-in, first-out. When th
 makes a confident mistake early, every uncertain choice below it is tried before the
 mistake is, and the budget runs out in a subtree without a solution. Here every commit
 can be undone in any order: each node carries the log-probability, under the model, of
-the choices that lead to it, and each row expands its most probable open node next.
+the choices that lead to it. A row dives as depth-first search does, expanding each
+node's child next, so a puzzle the model solves greedily costs what greedy decoding
+costs; at a dead end it resumes at its most probable open node anywhere in the tree, not
+at the latest (``dive=False``: every node waits its turn, a pure best-first order).
 
 A node is a state and its bans (the (cell, value) pairs ruled out below it). Expanding a
 node: rules (if any, no forward pass) fill what they deduce, forbid what they exclude, and
@@ -47,6 +50,7 @@ class _Open:
         self.heap: list = []
         self.push(0.0, x, ())
         self.node = None            # the node being expanded: (score, state, bans)
+        self.next = None            # diving: the child to expand next, before the heap
         self.last = x               # the latest state expanded (a row out of budget fills it)
 
     def push(self, score: float, state: torch.Tensor, bans: tuple) -> None:
@@ -54,6 +58,9 @@ class _Open:
         heapq.heappush(self.heap, (-score, -filled, next(self.tie), state, bans))
 
     def pop(self) -> bool:
+        if self.next is not None:
+            self.node, self.next = self.next, None
+            return True
         if not self.heap:
             return False
         neg, _, _, state, bans = heapq.heappop(self.heap)
@@ -65,10 +72,11 @@ class _Open:
 def best_first_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rules_fn=None,
                       budget: int | torch.Tensor = 400, temperature: float = 0.0,
                       generator: torch.Generator | None = None,
-                      memos: list[Memo] | None = None) -> tuple[torch.Tensor, dict]:
+                      memos: list[Memo] | None = None, dive: bool = True) -> tuple[torch.Tensor, dict]:
     """Best-first search from ``x`` [B, S]; ``budget`` is the most NFE per row (an int or a
     [B] tensor). ``memos``: per row, states already evaluated and their logits, extended in
-    place. Returns (x_out, stats) with the keys of ``sampling.search.guided_decode``:
+    place. ``dive``: expand each node's child next, and go to the heap only at a dead end
+    (or a solution); False: every node, children too, waits its turn in the heap. Returns (x_out, stats) with the keys of ``sampling.search.guided_decode``:
     ``backtracks`` counts discarded nodes, ``branches`` the expansions that did not
     continue the previous one's child."""
     if temperature > 0:
@@ -158,7 +166,11 @@ def best_first_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_
                 child[c] = v
                 acc += lp
             filled = set(cells.tolist())
-            row.push(acc, child, tuple(b for b in bans if b[0] not in filled))
+            kept = tuple(b for b in bans if b[0] not in filled)
+            if dive:
+                row.next = (acc, child, kept)
+            else:
+                row.push(acc, child, kept)
             expect[r] = child
             per_step[r].append(len(cells))
         step += 1

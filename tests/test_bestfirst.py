@@ -63,16 +63,40 @@ class EarlyMistake:
         return (x[:, 0] == 0) & (x != EarlyMistake.MASK).all(1)
 
 
-def test_a_confident_early_mistake_is_undone_before_the_uncertain_choices_below_it():
+@pytest.mark.parametrize("dive", [True, False])
+def test_a_confident_early_mistake_is_undone_before_the_uncertain_choices_below_it(dive):
     x = torch.full((1, EarlyMistake.CELLS), EarlyMistake.MASK)
     kw = {"mask_id": EarlyMistake.MASK, "select": eb_select(0.01), "check_fn": EarlyMistake.check,
           "budget": 10_000}
-    best, st_best = best_first_decode(EarlyMistake(), x, **kw)
+    best, st_best = best_first_decode(EarlyMistake(), x, **kw, dive=dive)
     deep, st_deep = dfs_decode(EarlyMistake(), x, **kw)
     for out in (best, deep):       # both are complete
         assert not EarlyMistake.check(out)[0] and (out != EarlyMistake.MASK).all() and out[0, 0] == 1
     assert int(st_deep["nfe"][0]) >= 32                 # every leaf below the mistake
     assert int(st_best["nfe"][0]) <= 20                 # measured 16 (depth first: 36)
+
+
+class GradedOracle:
+    """Right about every cell, more or less sure (cell by cell), so EB takes several steps."""
+
+    def __init__(self, s):
+        self.t = torch.zeros(81, 10)
+        sure = torch.linspace(1.0, 9.0, 81)[torch.randperm(81, generator=torch.Generator().manual_seed(0))]
+        self.t[torch.arange(81), torch.from_numpy(s.astype(np.int64) - 1)] = sure
+        self.t[:, 9] = float("-inf")
+
+    def __call__(self, x):
+        return self.t.unsqueeze(0).expand(x.shape[0], -1, -1).clone()
+
+
+def test_a_dive_costs_what_greedy_decoding_costs_when_the_model_is_right():
+    from sampling.core import unmask_loop
+    p, s = sd.generate_one(3, 0, clues=(28, 30))
+    x = torch.from_numpy(TASK.encode(p[None]))
+    plain, st_plain = unmask_loop(GradedOracle(s), x, mask_id=MASK, select=eb_select(0.5))
+    out, st = best_first_decode(GradedOracle(s), x, mask_id=MASK, select=eb_select(0.5), check_fn=check)
+    assert torch.equal(out, plain) and sd.verify(p[None], sd.decode(out.numpy())).solved[0]
+    assert int(st["nfe"][0]) == int(st_plain["nfe"][0]) > 1 and st["tokens_per_step"] == st_plain["tokens_per_step"]
 
 
 def test_batched_best_first_equals_per_puzzle_best_first():
