@@ -95,16 +95,17 @@ def best_first_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_
     while active:
         # each row pops its best open node; rules and the consistency check discard nodes
         # (no forward pass) until every row holds a live node, has solved, or has none left
-        need, ready = list(active), []
+        need, ready, allowed = list(active), [], {}
         while need:
             need = [r for r in need if rows[r].pop() or _exhausted(rows[r], out, r)]
             if not need:
                 break
             cur = torch.stack([rows[r].node[1] for r in need])
             failed = torch.zeros(len(need), dtype=torch.bool)
-            if rules_fn is not None:
-                cur, _, failed = rules_fn(cur)
+            if rules_fn is not None:          # its allowed values are the filled state's, kept for the step
+                cur, ok, failed = rules_fn(cur)
                 failed = failed.cpu()
+                allowed.update(zip(need, ok))
             failed |= check_fn(cur).cpu()
             again = []
             for i, r in enumerate(need):
@@ -134,7 +135,7 @@ def best_first_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_
             for c, v in rows[r].node[2]:
                 banned[i, c, v] = True
         if rules_fn is not None:
-            banned |= ~rules_fn(cur)[1].to(banned.device)
+            banned |= ~torch.stack([allowed[r] for r in active]).to(banned.device)
         banned[..., mask_id] = True                    # structure, not a rule: MASK is never written
         mask = cur == mask_id
         logits = logits.masked_fill(banned, float("-inf"))
