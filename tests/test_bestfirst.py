@@ -1,4 +1,5 @@
-"""Best-first search (sampling.bestfirst) with stub models of known behaviour."""
+"""Best-first search (sampling.bestfirst) with stub models of known behaviour. Completeness
+and the budget are tested beside the depth-first search's, in tests/test_search.py."""
 import numpy as np
 import pytest
 import torch
@@ -9,35 +10,7 @@ from sampling.bestfirst import best_first_decode
 from sampling.dfs import dfs_decode
 from sampling.rules import eb_select
 from sampling.search import SearchOptions
-from tests.test_search import MASK, TASK, RandomRankModel, Spy, check
-
-
-@pytest.mark.parametrize("box,clues,n_puzzles", [((2, 2), (4, 6), 12), ((3, 3), (58, 62), 3)])
-def test_best_first_solves_with_a_model_that_knows_nothing(box, clues, n_puzzles):
-    # A fixed random ranking and no rules: only undoing commits can solve these.
-    task = SudokuTask(box=box)
-    ps = np.stack([sd.generate_one(5, i, box, clues=clues)[0] for i in range(n_puzzles)])
-    x = torch.from_numpy(task.encode(ps))
-    n = box[0] * box[1]
-    model = Spy(RandomRankModel(n * n, n, 0))
-    out, st = best_first_decode(model, x, mask_id=task.mask_id, select=eb_select(0.1),
-                                check_fn=lambda t: torch.from_numpy(task.conflicts(t.numpy())), budget=100_000)
-    assert sd.verify(ps, sd.decode(out.numpy(), box), box).solved.all()
-    assert sum(st["backtracks"]) > 0                                  # it did have to undo commits
-    # every forward pass counted, and no state evaluated twice (distinct puzzles share none)
-    assert int(st["nfe"].sum()) == len(model.states) == len(set(model.states))
-
-
-@pytest.mark.parametrize("budget", [1, 7, 40])
-def test_best_first_never_exceeds_its_budget_and_keeps_givens(budget):
-    ps = np.stack([sd.generate_one(5, i, clues=(30, 34))[0] for i in range(3)])
-    x = torch.from_numpy(TASK.encode(ps))
-    limits = torch.tensor([budget, budget + 3, 2 * budget])
-    out, st = best_first_decode(RandomRankModel(81, 9, 2), x, mask_id=MASK, select=eb_select(0.1),
-                                check_fn=check, budget=limits)
-    assert (st["nfe"] <= limits).all()
-    g = sd.decode(out.numpy())
-    assert ((ps == 0) | (g == ps)).all() and (g > 0).all()
+from tests.test_search import MASK, TASK, RandomRankModel, check
 
 
 class EarlyMistake:
