@@ -120,6 +120,8 @@ def examples_seen(meta: dict) -> int:
     """Training examples behind a checkpoint: its own steps x batch x processes, plus those
     of the checkpoint it started from (``meta['init']``, written by ``scripts.train --init``)."""
     tc = meta.get("train_config", {})
+    if "examples" in meta:          # batches of varying rows (multi-size mazes) count as they ran
+        return int(meta["examples"]) + int((meta.get("init") or {}).get("examples", 0))
     own = int(meta.get("step", 0)) * int(tc.get("batch_size", 0)) * int(meta.get("world", 1))
     return own + int((meta.get("init") or {}).get("examples", 0))
 

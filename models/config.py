@@ -40,6 +40,9 @@ class ModelConfig(BaseModel):
                               "(pointer: an additive attention score per value, as in pointer networks).")
     prefix: bool = Field(False, description="ARM: the prompt attends to itself both ways (a prefix LM, as "
                                             "an encoder reads its input); the answer stays causal.")
+    any_size: bool = Field(False, description="Paired grid MDM: rows and cols are the largest grid it reads; "
+                                              "any r x c grid up to them is read with the first r row and "
+                                              "c column embeddings and the same clipped-offset biases.")
 
     @model_validator(mode="after")
     def _heads_divide_width(self):
@@ -49,6 +52,8 @@ class ModelConfig(BaseModel):
             raise ValueError("mask_id and out_tokens must be ids below vocab_size")
         if self.pick_head == "pointer" and self.order == "raster":
             raise ValueError("pick_head 'pointer' is for the cell-naming ARMs (order solver or path)")
+        if self.any_size and not (self.paired and self.kind == "mdm" and self.rel_bias == "grid"):
+            raise ValueError("any_size is for the paired grid MDM (mazes)")
         if self.prefix and self.kind != "arm":
             raise ValueError("prefix is for ARMs (an MDM reads everything both ways)")
         if self.order != "raster" and (self.kind != "arm" or (self.order == "solver") != (self.task == "sudoku")):
@@ -76,11 +81,14 @@ class ModelConfig(BaseModel):
         return 2 * self.cells if (self.paired or self.kind == "arm") else self.cells
 
 
-def cell_relation(cfg: ModelConfig, cq: torch.Tensor, ck: torch.Tensor) -> tuple[torch.Tensor, int]:
+def cell_relation(cfg: ModelConfig, cq: torch.Tensor, ck: torch.Tensor,
+                  cols: int | None = None) -> tuple[torch.Tensor, int]:
     """Relation ids between query cells ``cq[..., T, 1]`` and key cells ``ck[..., 1, S]``
-    (broadcast), and the number of ids."""
-    rq, cq_ = cq // cfg.cols, cq % cfg.cols
-    rk, ck_ = ck // cfg.cols, ck % cfg.cols
+    (broadcast), and the number of ids; cells are numbered in raster order of a grid
+    ``cols`` wide (default the config's)."""
+    cols = cfg.cols if cols is None else cols
+    rq, cq_ = cq // cols, cq % cols
+    rk, ck_ = ck // cols, ck % cols
     if cfg.rel_bias == "sudoku":
         def box(r, c):
             return (r // cfg.box_rows) * (cfg.cols // cfg.box_cols) + c // cfg.box_cols

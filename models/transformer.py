@@ -207,13 +207,45 @@ class PuzzleTransformer(nn.Module):
             logits = self.head(self.ln_f(h)).float()
         return logits.masked_fill(self.blocked, float("-inf"))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def grid_shape(self, n_cells: int, shape: tuple[int, int] | None = None) -> tuple[int, int]:
+        """The (rows, cols) of a paired input of ``n_cells`` cells: ``shape`` when given, else
+        the config's grid, or (any_size) the square of that many cells. ValueError otherwise."""
+        cfg = self.cfg
+        if shape is None:
+            side = round(n_cells ** 0.5)
+            shape = (cfg.rows, cfg.cols) if n_cells == cfg.cells else (side, side)
+        r, c = shape
+        if r * c != n_cells:
+            raise ValueError(f"{n_cells} cells do not form a {r}x{c} grid; pass shape=(rows, cols)")
+        if (r, c) != (cfg.rows, cfg.cols) and not (cfg.any_size and 1 <= r <= cfg.rows and 1 <= c <= cfg.cols):
+            most = f"up to {cfg.rows}x{cfg.cols}" if cfg.any_size else f"{cfg.rows}x{cfg.cols}"
+            raise ValueError(f"the model reads grids {most}, got {r}x{c}")
+        return r, c
+
+    def _grid_bias(self, r: int, c: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+        """(position embeddings [r*c, d], attention bias [1, h, r*c, r*c]) of an r x c grid:
+        the first r row and c column embeddings, and the clipped-offset bias per head."""
+        cells = torch.arange(r * c, device=device)
+        rel, _ = cell_relation(self.cfg, cells[:, None], cells[None], cols=c)
+        pos = self.row(cells // c) + self.col(cells % c)
+        return pos, self.rel_bias[rel].permute(2, 0, 1).unsqueeze(0)
+
+    def at_shape(self, rows: int, cols: int):
+        """``model_fn(x) -> logits`` for r x c grids (the samplers' contract; any_size models)."""
+        shape = self.grid_shape(rows * cols, (rows, cols))
+        return lambda x: self(x, shape=shape)
+
+    def forward(self, x: torch.Tensor, shape: tuple[int, int] | None = None) -> torch.Tensor:
         cfg = self.cfg
         if self.cfg.paired:
-            L = cfg.cells
+            L = x.shape[1] // 2
+            r, c = self.grid_shape(L, shape)
             struct, state = x[:, :L], x[:, L:]
-            h = self.tok(struct) + self.tok(state) + self._pos(0, L, x.device)
-            bias = self._bias(0, L, L)
+            if (r, c) == (cfg.rows, cfg.cols):
+                pos, bias = self._pos(0, L, x.device), self._bias(0, L, L)
+            else:
+                pos, bias = self._grid_bias(r, c, x.device)
+            h = self.tok(struct) + self.tok(state) + pos
             for blk in self.stack():
                 h = blk(h, bias)
             out = self._head(h)                                         # (B, L, V) for states

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -57,7 +58,7 @@ from sampling import OPTIONS
 from sampling.search import SearchOptions
 from scripts.scaling import scaling_report
 from solvers.cli import add_runtime_flags, apply_runtime_flags
-from solvers.decode import decode, default_checkpoint, puzzle_status
+from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status
 from solvers.report import summarize
 
 DEFAULT_POINTS = (["eb:gamma=" + g for g in ("0", "0.001", "0.01", "0.1", "0.3", "1", "3")]
@@ -226,10 +227,21 @@ def main(argv=None) -> int:
             for path in arms:
                 m, ck = load_model(path, task=a.task, kind="arm", vocab=task.vocab(), device=device)
                 models[path] = (m, model_facts(m, ck))
+        if a.limit:
+            questions = questions[:a.limit]
+        where = a.input or "test set"
+        if "mdm" in models:
+            check_fits(models["mdm"][0], task, questions, where, "the MDM")
+        for key in [k for k in models if k != "mdm"]:      # an ARM that cannot read the set sits out
+            try:
+                check_fits(models[key][0], task, questions, where, Path(key).name)
+            except ParseError as e:
+                print(f"note: skipping {Path(key).name}: {e}", file=sys.stderr)
+                del models[key]
+        if any(n == "ar" for n, _, _ in points) and len(models) == ("mdm" in models):
+            raise UsageError(f"{where}: no ARM checkpoint reads these mazes; drop the 'ar' points")
     except (UsageError, RuntimeChoiceError, ParseError, CheckpointError) as e:
         return fail(str(e))
-    if a.limit:
-        questions = questions[:a.limit]
     status = puzzle_status(task, questions)
     depths = [task.depth(q) for q in questions]
     rows = []

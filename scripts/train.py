@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from collections import deque
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,8 @@ from puzzles.cli import Parser, UsageError, check_output, fail, strict_bool
 from puzzles.io import ParseError
 from puzzles.tasks import get_task
 from scripts.train_config import _RUNTIME, TrainConfig, config_error, load_resume_state, read_config, resolve_config
-from scripts.train_data import BatchStream, eval_keys, file_pool, make_eval_set, make_hard_eval_set, make_pool
+from scripts.train_data import (BatchStream, eval_keys, file_pool, make_eval_set, make_hard_eval_set, make_pool,
+                                shipped_test_keys)
 
 
 def lr_at(cfg: TrainConfig, step: int, total: int | None = None) -> float:
@@ -44,18 +46,32 @@ def lr_at(cfg: TrainConfig, step: int, total: int | None = None) -> float:
 
 
 def build_model(cfg: TrainConfig, task) -> PuzzleTransformer:
+    fields = task.model_fields(cfg.model)
+    if cfg.maze_max:        # one model for every size up to maze_max (see ModelConfig.any_size)
+        fields.update(rows=cfg.maze_max, cols=cfg.maze_max, any_size=True)
     mc = ModelConfig(kind=cfg.model, d_model=cfg.d_model, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
                      order=cfg.order, loops=cfg.loops, prefix=cfg.prefix,
-                     pick_head=cfg.pick_head, **task.model_fields(cfg.model))
+                     pick_head=cfg.pick_head, **fields)
     return PuzzleTransformer(mc)
 
 
 @torch.no_grad()
 def evaluate(model, task, questions, device, precision: str = "fp32") -> dict:
-    """Decode held-out puzzles (MDM: top-1 confidence; ARM: greedy) and verify."""
+    """Decode held-out puzzles (MDM: top-1 confidence; ARM: greedy) and verify. A
+    multi-size maze model decodes each size apart with EB (gamma 0.01: top-1 on a 20x20
+    maze costs ~400 calls) and reports the rate over all and per size."""
     from sampling import run_sampler
     from solvers.decode import arm_decode
     model.eval()
+    if model.cfg.any_size:
+        from solvers.decode import decode
+        answers, st = decode(model, task, questions, sampler="eb", options={"gamma": 0.01}, batch_size=500,
+                             device=device, progress=False, precision=precision)
+        solved, _ = task.verify(questions, answers)
+        model.train()
+        sizes = [q.shape[0] // 2 for q in questions]
+        per = {f"solve_{s}": float(np.mean([ok for ok, z in zip(solved, sizes) if z == s])) for s in sorted(set(sizes))}
+        return {"solve_rate": float(np.mean(solved)), "nfe_mean": float(st["nfe"].mean()), **per}
     with autocast(device, precision):
         if model.cfg.kind == "mdm":
             x = torch.from_numpy(task.encode(questions)).to(device)
@@ -66,6 +82,18 @@ def evaluate(model, task, questions, device, precision: str = "fp32") -> dict:
     solved, _ = task.verify(questions, answers)
     model.train()
     return {"solve_rate": float(np.mean(solved)), "nfe_mean": float(st["nfe"].float().mean())}
+
+
+def grown_state(parent: dict, own: dict) -> dict:
+    """The parent's weights for this model. A row or column embedding that grew (a
+    multi-size maze model from a fixed-size one) keeps the parent's first rows and its own
+    fresh initialisation for the rest; any other mismatch is left to load_state_dict."""
+    out = dict(parent)
+    for key in ("row.weight", "col.weight"):
+        a, b = parent.get(key), own.get(key)
+        if a is not None and b is not None and a.shape[0] < b.shape[0] and a.shape[1:] == b.shape[1:]:
+            out[key] = torch.cat([a.to(b.dtype), b[a.shape[0]:]])
+    return out
 
 
 def parse_args(argv):
@@ -152,11 +180,12 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         from models.checkpoint import CheckpointError, load_checkpoint
         try:
             parent = load_checkpoint(cfg.init)
-            model.load_state_dict(parent["state_dict"])
+            model.load_state_dict(grown_state(parent["state_dict"], model.state_dict()))
         except (CheckpointError, RuntimeError) as e:
             raise UsageError(f"--init: {cfg.init}: cannot start from it ({str(e).splitlines()[0]})") from None
     state_path = Path(str(out) + ".state")
     step, history, wall = 0, [], 0.0
+    examples = 0
     if resume and state_path.exists():
         st = load_resume_state(state_path)
         old = TrainConfig(**st["train_config"])
@@ -170,6 +199,7 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
             raise UsageError(f"{state_path}: cannot resume: the saved weights or optimizer state do not fit "
                              f"this model ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
         step, history, wall = st["step"], list(st["history"]), st["wall"]
+        examples = int(st.get("examples", step * cfg.batch_size * world))
     net = model
     if ddp:
         from torch.nn.parallel import DistributedDataParallel
@@ -178,7 +208,10 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
         net = torch.compile(net)
     evalset, hardset = make_eval_set(task, cfg), make_hard_eval_set(task, cfg)
     held_out = eval_keys(task, evalset) | eval_keys(task, hardset)
-    pool = file_pool(task, cfg.data) if cfg.data else make_pool(task, cfg, held_out)
+    if cfg.maze_max:        # fresh mazes every step: the pool holds only what they must avoid
+        pool = {"cfg": cfg, "held_out": shipped_test_keys(task) | held_out}
+    else:
+        pool = file_pool(task, cfg.data) if cfg.data else make_pool(task, cfg, held_out)
     if rank != 0:
         evalset = hardset = None
     meta_base = {"params": param_count(model), "train_config": cfg.model_dump(mode="json"),
@@ -197,10 +230,10 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
             return
         last_saved = step
         ran = cfg.model_copy(update={"steps": plan.total}).model_dump(mode="json")   # the schedule it ran
-        meta = dict(meta_base, train_config=ran, step=step, history=history, wall_seconds=wall)
+        meta = dict(meta_base, train_config=ran, step=step, history=history, wall_seconds=wall, examples=examples)
         save_model(out, model, vocab=task.vocab(), meta=meta)
         atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                     "history": history, "wall": wall, "train_config": cfg.model_dump(mode="json")}, state_path)
+                     "history": history, "wall": wall, "examples": examples, "train_config": cfg.model_dump(mode="json")}, state_path)
 
     from tqdm import tqdm
     bar = tqdm(total=cfg.steps, initial=step, disable=rank != 0, desc=f"{cfg.task}-{cfg.model}", file=sys.stderr)
@@ -216,7 +249,8 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
                 g["lr"] = lr_at(cfg, step, plan.total)
             with autocast(device, precision):
                 if cfg.model == "mdm":
-                    loss = mdm_loss(net, torch.from_numpy(b.tokens).to(device),
+                    fn = net if b.shape is None else partial(net, shape=b.shape)
+                    loss = mdm_loss(fn, torch.from_numpy(b.tokens).to(device),
                                     torch.from_numpy(b.maskable).to(device), mask_id=task.mask_id,
                                     generator=gen, elbo_weight=cfg.elbo_weight,
                                     focal_gamma=cfg.focal_gamma, focal_alpha=cfg.focal_alpha)
@@ -235,17 +269,18 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
                 raise UsageError(f"training diverged: the loss is {lv} at step {step + 1}; {kept}. "
                                  "Lower --lr or raise --warmup.")
             step += 1
+            examples += len(b.tokens) * world
             dt = time.time() - t0
             wall += dt
             bar.update(1)
             bar.set_postfix(loss=f"{lv:.4f}", lr=f"{lr_at(cfg, step - 1, plan.total):.2e}",
-                            ex_s=f"{cfg.batch_size / max(dt, 1e-9):.0f}")
+                            ex_s=f"{len(b.tokens) / max(dt, 1e-9):.0f}")
             if plan.update(step, time.time()) != bar.total:
                 bar.total = plan.total
                 bar.refresh()
             entry = None
             if rank == 0 and evalset is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or step == plan.total):
-                entry = {"step": step, "examples": step * cfg.batch_size * world, "wall_seconds": round(wall, 1),
+                entry = {"step": step, "examples": examples, "wall_seconds": round(wall, 1),
                          "loss": round(lv, 5), **evaluate(model, task, evalset, device, precision)}
                 if hardset is not None:
                     entry["hard_solve_rate"] = evaluate(model, task, hardset, device, precision)["solve_rate"]

@@ -40,6 +40,14 @@ class TrainConfig(BaseModel):
     maze_pool: Literal["wilson", "mixed"] = Field(
         "wilson", description="Mazes: Wilson mazes with distant ends, or every generator, loops and endpoint "
                               "rule (puzzles.maze.generate_mixed); validation draws from the same kind.")
+    maze_max: int = Field(0, ge=0, le=64, description="Mazes, MDM: train one model for every size from maze_min "
+                                                      "to maze_max cells a side (0: the fixed 10x10 pool). Each "
+                                                      "step draws one shape (sides weighted by length, half "
+                                                      "square) and batch_cells cells of fresh mixed mazes of it, "
+                                                      "tied shortest paths included, one drawn uniformly.")
+    maze_min: int = Field(4, ge=2, description="Smallest side with maze_max.")
+    batch_cells: int = Field(6400, ge=16, description="maze_max: cells per batch (rows = batch_cells // cells, "
+                                                      "so every shape costs about the same per step).")
     sudoku_pool: Literal["grids", "puzzles", "mixed"] = Field(
         "grids", description="Sudoku: complete grids under random masks; puzzles with a unique solution drawn "
                              "like the test sets (givens never masked; what the ARMs train on); or mixed: "
@@ -88,6 +96,10 @@ class TrainConfig(BaseModel):
             raise ValueError("eval_hard is for Sudoku (minimal puzzles)")
         if self.pick_head == "pointer" and self.order == "raster":
             raise ValueError("pick_head 'pointer' is for the cell-naming ARMs (order solver or path)")
+        if self.maze_max and (self.task != "maze" or self.model != "mdm" or self.data):
+            raise ValueError("maze_max is for the maze MDM on generated mazes (no --data)")
+        if self.maze_max and self.maze_min > self.maze_max:
+            raise ValueError(f"maze_min ({self.maze_min}) must be <= maze_max ({self.maze_max})")
         if self.prefix and self.model != "arm":
             raise ValueError("prefix is for ARMs")
         if self.order != "raster":

@@ -54,7 +54,7 @@ def make_pool(task, cfg, held_out: set[bytes] = frozenset()) -> dict:
 def _item_key(task, row: np.ndarray) -> bytes:
     """Identity of a pool item: a Sudoku grid, or a maze's structure half (its question)."""
     if task.name == "maze":
-        row = row[:task.rows * task.cols]
+        row = row[:len(row) // 2]
     return np.asarray(row, dtype=np.int64).tobytes()
 
 
@@ -65,10 +65,15 @@ def shipped_test_keys(task) -> set[bytes]:
     for path in shipped_sets(task.name):
         qs, ans = read_questions(task, str(path))
         if task.name == "maze":
-            keys.update(_item_key(task, t) for t in task.encode(qs))
+            keys.update(_item_key(task, mz_encode(q)) for q in qs)
         elif ans is not None:
             keys.update(_item_key(task, a) for a in np.asarray(ans))
     return keys
+
+
+def mz_encode(q):
+    from puzzles import maze as mz
+    return mz.encode(q)
 
 
 def eval_keys(task, evalset) -> set[bytes]:
@@ -76,12 +81,49 @@ def eval_keys(task, evalset) -> set[bytes]:
     if evalset is None:
         return set()
     if task.name == "maze":
-        return {_item_key(task, t) for t in task.encode(evalset)}
+        return {_item_key(task, mz_encode(q)) for q in evalset}
     from puzzles import sudoku as sd
     return {_item_key(task, sd.solve(q, task.box)) for q in evalset}
 
 
-def draw_batch(task, pool, rng, size, order: str = "raster"):
+def maze_shape(rng: np.random.Generator, lo: int, hi: int) -> tuple[int, int]:
+    """A maze shape for one multi-size step: sides weighted by their length (a large maze
+    holds more to learn per example), square half of the time."""
+    sides = np.arange(lo, hi + 1)
+    p = sides / sides.sum()
+    r = int(rng.choice(sides, p=p))
+    return (r, r) if rng.random() < 0.5 else (r, int(rng.choice(sides, p=p)))
+
+
+def maze_stream_batch(pool: dict, rng: np.random.Generator, step: int):
+    """One multi-size batch of fresh mazes (``generate_mixed``, ties allowed): one shape,
+    ``batch_cells // cells`` rows, each with one shortest path drawn uniformly as its
+    target and a random symmetry that keeps the shape. Items whose question, under any of
+    the 8 symmetries, a shipped test set or the validation set holds are skipped."""
+    from puzzles import maze as mz
+    from puzzles.maze.solve import random_shortest_path
+    from puzzles.tasks import Batch
+    cfg = pool["cfg"]
+    r, c = maze_shape(rng, cfg.maze_min, cfg.maze_max)
+    n = max(1, cfg.batch_cells // (r * c))
+    rows, j = [], 0
+    while len(rows) < n:
+        q = mz.generate_mixed(cfg.pool_seed, step * 100_000 + j, r, c)
+        j += 1
+        t = mz.encode(q, random_shortest_path(q, rng))
+        if any(mz.dihedral(t, r, c, s)[:r * c].tobytes() in pool["held_out"] for s in range(8)):
+            continue                # a held-out maze under any symmetry
+        k = int(rng.integers(8)) if r == c else 2 * int(rng.integers(4))   # odd k would swap r and c
+        rows.append(mz.dihedral(t, r, c, k))
+    t = np.stack(rows)
+    L = r * c
+    maskable = np.concatenate([np.zeros((n, L), bool), t[:, :L] < 16], 1)      # S/G flags >= 16
+    return Batch(t, maskable, t[:, :L], t[:, L:], shape=(r, c))
+
+
+def draw_batch(task, pool, rng, size, order: str = "raster", step: int = 0):
+    if "held_out" in pool:          # multi-size mazes, generated as they are drawn
+        return maze_stream_batch(pool, rng, step)
     if order != "raster":
         return task.pick_batch(pool, rng, size)
     if "questions" in pool and "grids" in pool:     # mixed: complete grids and minimal puzzles
@@ -123,6 +165,11 @@ def make_eval_set(task, cfg):
         from puzzles import sudoku as sd
         return np.stack([sd.generate_one(cfg.eval_seed, i)[0] for i in range(cfg.eval_size)])
     from puzzles import maze as mz
+    if cfg.maze_max:        # the same number of mazes at each of four sizes across the range
+        sides = sorted({cfg.maze_min, (cfg.maze_min + cfg.maze_max) // 2, (cfg.maze_min + 3 * cfg.maze_max) // 4,
+                        cfg.maze_max})
+        return [mz.generate_mixed(cfg.eval_seed, i, s, s) for s in sides
+                for i in range(cfg.eval_size // len(sides))]
     if cfg.maze_pool == "mixed":
         return [mz.generate_mixed(cfg.eval_seed, i, task.rows, task.cols) for i in range(cfg.eval_size)]
     return [mz.generate_one(cfg.eval_seed, i, task.rows, task.cols) for i in range(cfg.eval_size)]
@@ -142,7 +189,7 @@ class BatchStream:
     def draw(self, step: int):
         rng = np.random.default_rng([self.cfg.seed, self.rank, step])
         gen_seed = int(rng.integers(2**62))
-        return gen_seed, draw_batch(self.task, self.pool, rng, self.cfg.batch_size, self.cfg.order)
+        return gen_seed, draw_batch(self.task, self.pool, rng, self.cfg.batch_size, self.cfg.order, step)
 
     def get(self, step: int):
         if self.executor is None:

@@ -16,7 +16,7 @@ from puzzles.data import dataset
 from puzzles.io import ParseError
 from puzzles.tasks import read_questions
 from sampling.search import SearchOptions
-from solvers.decode import decode, default_checkpoint, puzzle_status, sampler_options
+from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status, sampler_options
 from solvers.report import print_table, public, summarize, write_report
 
 
@@ -161,6 +161,8 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
             questions, _ = read_questions(task, args.input or str(dataset(task.name)))
         if args.limit:
             questions = questions[:args.limit]
+        check_fits(model, task, questions, "--puzzle" if args.puzzle is not None else args.input or "test set",
+                   Path(ckpt).name)
     except (UsageError, RuntimeChoiceError, CheckpointError, ParseError) as e:
         return fail(str(e))
     status = puzzle_status(task, questions)

@@ -47,10 +47,44 @@ def sampler_options(args) -> dict:
     return OPTIONS[args.sampler](**given).model_dump()
 
 
-def decode(model, task, questions, *, sampler: str, options: dict, batch_size: int, device: str,
-           seed: int = 0, progress: bool = True, guided: dict | None = None,
-           precision: str = "fp32") -> tuple[list, dict]:
-    """Decode all ``questions``; returns (answers in the task's form, stats).
+def decode(model, task, questions, **kw) -> tuple[list, dict]:
+    """Decode all ``questions``; returns (answers in the task's form, stats). Mazes of
+    several shapes are decoded one shape at a time (bucketed: no padding), each with its
+    own task and ``model.at_shape``; answers and per-puzzle stats come back in input order.
+    Keyword arguments as ``decode_shape``."""
+    any_size = getattr(model.cfg, "any_size", False)
+    shapes = [getattr(q, "shape", None) for q in questions] if task.name == "maze" else []
+    if not shapes or all(s == (2 * task.rows + 1, 2 * task.cols + 1) for s in shapes):
+        return decode_shape(model, model.at_shape(task.rows, task.cols) if any_size else model, task, questions, **kw)
+    import dataclasses
+    order = sorted(range(len(questions)), key=lambda i: shapes[i])
+    answers: list = [None] * len(questions)
+    out = {"nfe": np.zeros(len(questions), dtype=np.int64), "tokens_per_step": [None] * len(questions),
+           "model_seconds": 0.0, "overhead_seconds": 0.0, "seconds": 0.0}
+    extra: dict[str, np.ndarray] = {}
+    for shape in sorted(set(shapes)):
+        idx = [i for i in order if shapes[i] == shape]
+        r, c = shape[0] // 2, shape[1] // 2
+        sub = dataclasses.replace(task, rows=r, cols=c)
+        fn = model.at_shape(r, c) if any_size else model
+        ans, st = decode_shape(model, fn, sub, [questions[i] for i in idx], **kw)
+        for j, i in enumerate(idx):
+            answers[i], out["tokens_per_step"][i] = ans[j], st["tokens_per_step"][j]
+        out["nfe"][idx] = st["nfe"]
+        for k in ("model_seconds", "overhead_seconds", "seconds"):
+            out[k] += st[k]
+        for k in ("repairs", "backtracks", "branches"):
+            if k in st:
+                extra.setdefault(k, np.zeros(len(questions), dtype=np.asarray(st[k]).dtype))[idx] = st[k]
+    out.update(extra)
+    return answers, out
+
+
+def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dict, batch_size: int, device: str,
+                 seed: int = 0, progress: bool = True, guided: dict | None = None,
+                 precision: str = "fp32") -> tuple[list, dict]:
+    """Decode ``questions`` that all have the task's shape with ``model_fn`` (MDM samplers)
+    or ``model`` (ARM); returns (answers in the task's form, stats).
 
     ``precision`` ('fp32' or 'bf16', resolved by ``models.runtime.resolve_precision``)
     sets autocast for the forward passes; the logits stay float32 either way.
@@ -65,7 +99,6 @@ def decode(model, task, questions, *, sampler: str, options: dict, batch_size: i
     extra = {"repairs": [], "backtracks": [], "branches": []}
     model_s = over_s = 0.0
     answers: list = []
-    model_fn = model
     t0 = time.perf_counter()
     with torch.inference_mode(), autocast(device, precision):
         for s in tqdm(range(0, n, batch_size), desc=f"decode ({sampler})", file=sys.stderr,
@@ -170,6 +203,21 @@ def torch_rules(task, name: str):
         return (torch.from_numpy(t).to(x.device), torch.from_numpy(allowed).to(x.device),
                 torch.from_numpy(failed))
     return rules_fn
+
+
+def check_fits(model, task, questions, where: str, name: str = "the model") -> None:
+    """ParseError naming the first maze that ``model`` cannot read: a multi-size MDM
+    (``any_size``) reads any shape up to its rows x cols, any other model only its own."""
+    if task.name != "maze":
+        return
+    cfg = model.cfg
+    for i, q in enumerate(questions):
+        r, c = q.shape[0] // 2, q.shape[1] // 2
+        if (r, c) == (cfg.rows, cfg.cols) or (cfg.any_size and r <= cfg.rows and c <= cfg.cols):
+            continue
+        from puzzles.io import ParseError
+        reads = f"mazes up to {cfg.rows}x{cfg.cols} cells" if cfg.any_size else f"{cfg.rows}x{cfg.cols} mazes only"
+        raise ParseError(where, None, f"maze {i + 1} is {r}x{c} cells; {name} reads {reads}")
 
 
 def puzzle_status(task, questions) -> list[str]:

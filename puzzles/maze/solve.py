@@ -78,3 +78,36 @@ def dead_end_depth(maze: np.ndarray) -> int:
             return rounds + 1
         alive &= ~kill
         rounds += 1
+
+
+def random_shortest_path(maze: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """The question with one shortest S-G path marked ``o``, drawn uniformly at random among
+    all shortest paths (None if G is unreachable). Where paths tie, every one is equally
+    likely, so a model trained on these answers learns that tied cells are uncertain.
+
+    Walks from S, stepping to a neighbour one character closer to G along some shortest
+    path, with probability proportional to the number of shortest paths from it to G."""
+    start, goal = _find(maze, START), _find(maze, GOAL)
+    ds, dg = cell_distances(maze, start), cell_distances(maze, goal)
+    total = int(ds[goal])
+    if total < 0:
+        return None
+    on = (ds >= 0) & (ds + dg == total)               # characters on some shortest path
+    ways = np.zeros(maze.shape, dtype=np.float64)     # shortest paths from a character to G
+    ways[goal] = 1.0
+    h, w = maze.shape
+    by_dist = sorted(map(tuple, np.argwhere(on)), key=lambda p: dg[p])
+    for i, j in by_dist[1:]:
+        ways[i, j] = sum(ways[i + di, j + dj] for di, dj in _DIRS
+                         if 0 <= i + di < h and 0 <= j + dj < w and on[i + di, j + dj] and dg[i + di, j + dj] == dg[i, j] - 1)
+    out = maze.copy()
+    cur = start
+    while cur != goal:
+        nxt = [(cur[0] + di, cur[1] + dj) for di, dj in _DIRS
+               if 0 <= cur[0] + di < h and 0 <= cur[1] + dj < w and on[cur[0] + di, cur[1] + dj]
+               and ds[cur[0] + di, cur[1] + dj] == ds[cur] + 1]
+        p = np.array([ways[q] for q in nxt])
+        cur = nxt[int(rng.choice(len(nxt), p=p / p.sum()))] if len(nxt) > 1 else nxt[0]
+        if cur != goal:
+            out[cur] = PATH
+    return out
