@@ -36,7 +36,7 @@ from puzzles.sudoku.solve import _has_other_solution, _init, _search
 
 # kind -> the start of the verifier's reason for it
 SUDOKU_CORRUPTIONS = {"changed cell": "repeats", "swap in unit": "repeats", "blanked cell": "1 blank cells",
-                      "changed given": "given changed"}
+                      "changed given": "given changed", "digits swapped everywhere": "given changed"}
 MAZE_CORRUPTIONS = {"through a wall": "through a wall", "gap": "gap", "branch": "branch",
                     "detour": "not shortest", "detached loop": "detached loop"}
 _DEFAULT_CLUES = {4: (4, 8), 6: (10, 16), 9: (28, 34), 16: (100, 130)}
@@ -108,20 +108,26 @@ def sudoku_corruptions(draw, puzzle: np.ndarray, solution: np.ndarray,
 
     'changed cell' sets a blank's answer to another digit; 'swap in unit' swaps two
     different answers of one row (their columns then repeat); 'blanked cell' empties an
-    answer; 'changed given' alters a given. Kinds that the puzzle cannot host (no
-    blanks, no givens, no row with two blanks) are not drawn."""
+    answer; 'changed given' alters a given; 'digits swapped everywhere' exchanges two
+    digits in every cell, so the grid is still a valid Sudoku and only the givens
+    betray it (a validator that ignores the givens passes every other kind). Kinds that
+    the puzzle cannot host (no blanks, no givens, no row with two blanks) are not drawn."""
     geo = geometry(box)
     n = geo.n
     blanks = [int(c) for c in np.flatnonzero(puzzle == 0)]
     givens = [int(c) for c in np.flatnonzero(puzzle != 0)]
     rows = [u for u in geo.units[:n] if sum(puzzle[c] == 0 for c in u) >= 2]
     kinds = [k for k, ok in (("changed cell", blanks), ("swap in unit", rows), ("blanked cell", blanks),
-                             ("changed given", givens)) if ok]
+                             ("changed given", givens), ("digits swapped everywhere", givens)) if ok]
     kind = draw(st.sampled_from(kinds))
     g = np.array(solution, dtype=np.int8)
     if kind in ("changed cell", "changed given"):
         c = draw(st.sampled_from(blanks if kind == "changed cell" else givens))
         g[c] = draw(st.sampled_from([v for v in range(1, n + 1) if v != solution[c]]))
+    elif kind == "digits swapped everywhere":
+        a = int(solution[draw(st.sampled_from(givens))])          # a given's digit, so a given changes
+        b = draw(st.sampled_from([v for v in range(1, n + 1) if v != a]))
+        g = np.where(g == a, b, np.where(g == b, a, g)).astype(np.int8)
     elif kind == "blanked cell":
         g[draw(st.sampled_from(blanks))] = 0
     else:

@@ -107,6 +107,15 @@ def test_verifier_rejects_every_corruption_with_its_reason(arg):
     assert v.reason(0, box).startswith(SUDOKU_CORRUPTIONS[kind])
 
 
+@given(SMALL.flatmap(lambda b: st.tuples(st.just(b), sudoku_puzzles(b)))
+       .flatmap(lambda a: st.tuples(st.just(a), sudoku_corruptions(*a[1], box=a[0])))
+       .filter(lambda a: a[1][1] == "digits swapped everywhere"))
+def test_swapped_digits_are_a_valid_grid_that_only_the_givens_reject(arg):
+    (box, (puzzle, _solution)), (grid, _) = arg
+    assert sd.verify(np.zeros_like(puzzle)[None], grid[None], box).solved[0]   # every unit a permutation
+    assert not sd.verify(puzzle[None], grid[None], box).solved[0]
+
+
 @given(SMALL.flatmap(lambda b: st.tuples(st.just(b), sudoku_puzzles(b, clues=(0, 8), unique=False))))
 def test_solver_agrees_with_count_solutions(arg):
     box, (puzzle, _) = arg

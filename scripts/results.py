@@ -1,0 +1,158 @@
+"""Write docs/results.md and the README's headline table from the CSVs in docs/.
+
+    python -m scripts.results            # rewrite both from docs/*.csv
+    python -m scripts.results --check    # exit 1 if either differs from what the CSVs give
+
+Every table in docs/results.md, and the headline table between the README's
+``<!-- headline -->`` markers, is rendered here from a CSV that ``scripts.evaluate``
+wrote, so text and data cannot drift (tests/test_results.py runs ``--check``). Each
+section names the command that wrote its CSV.
+"""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+from puzzles.cli import Parser
+from puzzles.io import atomic_write_text
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+RATES = {"solve_rate", "ci_lo", "ci_hi", "rate_depth_defined", "rate_depth_undefined"}
+EVAL_COLS = ["model", "label", "n", "solve_rate", "ci", "nfe_mean", "nfe_per_depth", "tokens_per_nfe",
+             "rate_depth_defined", "rate_depth_undefined"]
+HEADERS = {"model": "model", "label": "decoding", "n": "n", "solve_rate": "solved", "ci": "95% CI",
+           "nfe_mean": "mean NFE", "nfe_per_depth": "NFE / depth", "tokens_per_nfe": "tokens/NFE",
+           "rate_depth_defined": "solved (depth defined)", "rate_depth_undefined": "solved (rest)",
+           "budget": "NFE budget", "set": "set", "train_examples": "training examples"}
+
+_MAZE_G = "topk:k=1 eb:gamma=0.001 eb:gamma=0.01 eb:gamma=0.03 eb:gamma=0.1 eb:gamma=0.3 eb:gamma=1"
+_EVAL = "python -m scripts.evaluate"
+#: (title, csv, command that wrote it, columns)
+TABLES = [
+    ("Sudoku: solve rate against NFE (first 300 of `datasets/sudoku/test.csv`)", "eval-sudoku.csv",
+     f"{_EVAL} --task sudoku --limit 300 --csv docs/eval-sudoku.csv --plot docs/eval-sudoku.png --points "
+     "eb:gamma=0.001 eb:gamma=0.01 eb:gamma=0.1 eb:gamma=1 topk:k=1 topk:k=4 threshold:tau=0.9 random:steps=16 "
+     "eb:gamma=0.01,repair=8", EVAL_COLS),
+    ("Sudoku: the MDM against same-size ARMs (`datasets/sudoku/test.csv`)", "compare-sudoku.csv",
+     f"{_EVAL} --task sudoku --compare --arm-beam 2 4 8 16 --csv docs/compare-sudoku.csv "
+     "--plot docs/compare-sudoku.png", EVAL_COLS),
+    ("Hard Sudoku: search and rules (`datasets/sudoku/hard.csv`)", "eval-hard.csv",
+     "see docs/search.md for the --points of this table", EVAL_COLS),
+    ("Mazes 10x10: the MDM against same-size ARMs (`datasets/maze/test.csv`, Wilson)", "compare-maze.csv",
+     f"{_EVAL} --task maze --compare --csv docs/compare-maze.csv --plot docs/compare-maze.png", EVAL_COLS),
+    ("Mazes 10x10: the MDM against same-size ARMs (`datasets/maze/mixed.csv`)", "compare-maze-mixed.csv",
+     f"{_EVAL} --task maze --compare --input datasets/maze/mixed.csv --csv docs/compare-maze-mixed.csv "
+     "--plot docs/compare-maze-mixed.png", EVAL_COLS),
+    ("Mazes 10x10: solve rate against NFE (`datasets/maze/test.csv`)", "eval-maze.csv",
+     f"{_EVAL} --task maze --input datasets/maze/test.csv --points {_MAZE_G} --csv docs/eval-maze.csv "
+     "--plot docs/eval-maze.png", EVAL_COLS[1:]),
+    ("Mazes 10x10: solve rate against NFE (`datasets/maze/mixed.csv`)", "eval-maze-mixed.csv",
+     f"{_EVAL} --task maze --input datasets/maze/mixed.csv --points {_MAZE_G} --csv docs/eval-maze-mixed.csv "
+     "--plot docs/eval-maze-mixed.png", EVAL_COLS[1:]),
+] + [
+    (f"Mazes {n}x{n} (`datasets/maze/test-{n}.csv`, mixed generators, half with loops)", f"compare-maze-{n}.csv",
+     f"{_EVAL} --task maze --compare --input datasets/maze/test-{n}.csv --points topk:k=1 eb:gamma=0.01 ar "
+     f"eb:gamma=0.01,search=1,strategy=best,search_budget=400 --csv docs/compare-maze-{n}.csv "
+     f"--plot docs/compare-maze-{n}.png", EVAL_COLS)
+    for n in (6, 15, 20)
+]
+
+#: headline rows: (set, csv, label of the row)
+HEADLINE = [
+    ("Sudoku `test.csv` (1,000)", "compare-sudoku.csv", "eb gamma=0.01"),
+    ("Sudoku `test.csv` (1,000)", "compare-sudoku.csv", "ARM solver order"),
+    ("Sudoku `hard.csv` (200, need a guess)", "eval-hard.csv", "eb gamma=0.01 +best-first 400"),
+    ("Maze 6x6 `test-6.csv` (200)", "compare-maze-6.csv", "eb gamma=0.01"),
+    ("Maze 10x10 `test.csv` (500)", "compare-maze.csv", "eb gamma=0.01"),
+    ("Maze 10x10 `test.csv` (500)", "compare-maze.csv", "ARM path order"),
+    ("Maze 10x10 `mixed.csv` (500)", "compare-maze-mixed.csv", "eb gamma=0.01"),
+    ("Maze 15x15 `test-15.csv` (200)", "compare-maze-15.csv", "eb gamma=0.01"),
+    ("Maze 20x20 `test-20.csv` (200)", "compare-maze-20.csv", "eb gamma=0.01"),
+]
+
+
+def read_csv(name: str) -> list[dict]:
+    path = DOCS / name
+    if not path.is_file():
+        raise SystemExit(f"error: {path}: missing; run the command that writes it (see scripts/results.py)")
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def cell(row: dict, col: str) -> str:
+    if col == "ci":
+        return f"{100 * float(row['ci_lo']):.1f}-{100 * float(row['ci_hi']):.1f}"
+    v = row.get(col, "")
+    if v in ("", None):
+        return ""
+    if col in RATES:
+        return f"{100 * float(v):.1f}%"
+    if col in ("n", "budget", "train_examples"):
+        return f"{int(float(v)):,}"
+    try:
+        return f"{float(v):.2f}"
+    except ValueError:
+        return v.replace("|", "\\|")
+
+
+def table(rows: list[dict], cols: list[str]) -> str:
+    cols = [c for c in cols if c == "ci" or any(c in r for r in rows)]
+    out = ["| " + " | ".join(HEADERS.get(c, c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(cell(r, c) for c in cols) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def results_md() -> str:
+    parts = ["# Results", "",
+             "Written by `python -m scripts.results` from the CSVs beside this file; each CSV was written by "
+             "the command above its table. Solved: the verifier accepts the answer. NFE: forward passes per "
+             "puzzle (definitions in the README). 95% CI: Wilson interval. Model cards: "
+             "[models.md](models.md); search: [search.md](search.md); speed: [speed.md](speed.md).", ""]
+    for title, name, cmd, cols in TABLES:
+        rows = read_csv(name)
+        if "budget" in rows[0]:
+            cols = ["label", "budget", "solve_rate", "nfe_mean"]
+        parts += [f"## {title}", "", "```bash", cmd, "```", "", table(rows, cols), ""]
+    return "\n".join(parts)
+
+
+def headline_md() -> str:
+    rows = []
+    for set_name, name, label in HEADLINE:
+        hit = [r for r in read_csv(name) if r["label"] == label]
+        if len(hit) != 1:
+            raise SystemExit(f"error: docs/{name}: {len(hit)} rows labelled {label!r}, expected 1")
+        rows.append(dict(hit[0], set=set_name))
+    return table(rows, ["set", "model", "label", "solve_rate", "ci", "nfe_mean", "nfe_per_depth"])
+
+
+def readme_with_headline(text: str) -> str:
+    a, b = "<!-- headline -->", "<!-- /headline -->"
+    if a not in text or b not in text:
+        raise SystemExit("error: README.md: the <!-- headline --> markers are missing")
+    head, rest = text.split(a, 1)
+    return head + a + "\n" + headline_md() + "\n" + b + rest.split(b, 1)[1]
+
+
+def main(argv=None) -> int:
+    ap = Parser(prog="python -m scripts.results", description=__doc__.split("\n")[0], epilog=__doc__)
+    ap.add_argument("--check", action="store_true", help="only compare; exit 1 where a file differs")
+    a = ap.parse_args(argv)
+    want = {DOCS / "results.md": results_md(),
+            ROOT / "README.md": readme_with_headline((ROOT / "README.md").read_text(encoding="utf-8"))}
+    stale = [p for p, text in want.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+    if a.check:
+        for p in stale:
+            print(f"{p.relative_to(ROOT)}: differs from what docs/*.csv give; run python -m scripts.results",
+                  file=sys.stderr)
+        return 1 if stale else 0
+    for p in stale:
+        atomic_write_text(p, want[p])
+        print(f"wrote {p.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

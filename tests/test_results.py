@@ -1,0 +1,28 @@
+"""docs/results.md and the README's headline table are what docs/*.csv give."""
+import csv
+
+import pytest
+
+from scripts import results
+
+
+def test_results_and_headline_match_their_csvs():
+    assert results.main(["--check"]) == 0, "run python -m scripts.results"
+
+
+def test_a_changed_csv_value_is_caught(tmp_path, monkeypatch):
+    """The check reads the numbers: one changed solve rate makes it fail."""
+    for p in results.DOCS.glob("*.csv"):
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    name = results.HEADLINE[0][1]
+    with (tmp_path / name).open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows[0]["solve_rate"] = str(float(rows[0]["solve_rate"]) / 2)
+    with (tmp_path / name).open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    monkeypatch.setattr(results, "DOCS", tmp_path)
+    assert results.results_md() != (results.ROOT / "docs" / "results.md").read_text()
+    with pytest.raises(SystemExit):
+        results.read_csv("no-such.csv")
