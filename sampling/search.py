@@ -72,7 +72,19 @@ class SearchOptions(BaseModel):
             if self.repair or self.complete:
                 raise ValueError("strategy best (--strategy best) is complete by itself and undoes any "
                                  "commit: repair and complete (--repair, --complete) do not apply to it")
+            if self.stall_entropy != 0.01 or self.branch_k != 2:
+                raise ValueError("strategy best (--strategy best) expands the most probable open node and never "
+                                 "branches on a stall: stall_entropy and branch_k (--stall-entropy, --branch-k) "
+                                 "do not apply to it")
         return self
+
+
+def check_decoding(options: dict, guided: dict | None) -> None:
+    """Constraints across the sampler's options and the search's, checked before any model
+    loads (the CLIs and ``scripts.evaluate`` call this one function). ValueError."""
+    if guided and guided.get("strategy") == "best" and options.get("temperature", 0.0) > 0:
+        raise ValueError("strategy best (--strategy best) decodes greedily: use it with temperature 0 "
+                         f"(got {options['temperature']})")
 
 
 @torch.no_grad()

@@ -55,7 +55,7 @@ from puzzles.data import dataset
 from puzzles.io import ParseError, atomic_write_figure, atomic_write_text, csv_text, pyplot
 from puzzles.tasks import get_task, read_questions
 from sampling import OPTIONS
-from sampling.search import SearchOptions
+from sampling.search import SearchOptions, check_decoding
 from scripts.scaling import scaling_report
 from solvers.cli import add_runtime_flags, apply_runtime_flags
 from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status
@@ -87,8 +87,12 @@ def parse_point(spec: str) -> tuple[str, dict, dict | None]:
         raise ValueError(f"bad point {spec!r}: expected NAME:KEY=VAL,...") from None
     g = {k: kv.pop(k) for k in list(kv) if k in SearchOptions.model_fields}
     try:
-        return name, OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
-    except ValidationError as e:
+        opts, guided = OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
+        check_decoding(opts, guided)
+        return name, opts, guided
+    except ValueError as e:
+        if not isinstance(e, ValidationError):
+            raise ValueError(f"bad point {spec!r}: {e}") from None
         err = e.errors()[0]
         where = ".".join(str(x) for x in err["loc"])
         raise ValueError(f"bad point {spec!r}: {where + ': ' if where else ''}"

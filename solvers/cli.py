@@ -15,7 +15,7 @@ from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
 from puzzles.io import ParseError
 from puzzles.tasks import read_questions
-from sampling.search import SearchOptions
+from sampling.search import SearchOptions, check_decoding
 from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status, sampler_options
 from solvers.report import print_table, public, summarize, write_report
 
@@ -124,6 +124,10 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
                                    strategy=args.strategy).model_dump()
         except ValidationError as e:
             raise UsageError(option_error(e)) from None
+    try:
+        check_decoding(opts, guided)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     for flag, v, lo in (("--limit", args.limit, 1), ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):
         if v is not None and v < lo:
             raise UsageError(f"{flag}: must be >= {lo}, got {v}")
