@@ -146,3 +146,32 @@ def test_ar_decode_counts_calls_and_copies_forced_tokens():
     out, st = ar_decode(step, torch.zeros(2, 5, dtype=torch.long), n_tokens=3, forced=forced)
     assert out.tolist() == [[2, 4, 2], [1, 2, 2]]
     assert st["nfe"].tolist() == [3, 3] and calls[0] == (2, 5) and calls[1] == (2, 1)
+
+
+def test_eb_prefix_test_runs_in_float64():
+    """A near-certain cell (H ~ 6e-12) sorted before a coin flip (H = ln 2): the two-cell
+    prefix sums to ln 2 + 6e-12, which exceeds its largest entropy by 6e-12 > gamma = 0 in
+    float64 but rounds to exactly 0 in float32, so a float32 prefix test would take both."""
+    t = torch.full((2, V), -100.0)
+    t[0, 0], t[0, 1] = 0.0, -30.0                # H = 30 e^-30 ~ 2.8e-12 (float32 keeps it)
+    t[1, 0], t[1, 1] = 0.0, 0.0                  # H = ln 2
+    t[:, MASK] = float("-inf")
+    h = entropy(torch.log_softmax(t, -1))
+    assert 0 < h[0] < 1e-10 and (h[0] + h[1]) - h[1] == 0      # the float32 rounding this guards against
+    _, st = SAMPLERS["eb"](TableModel(t), torch.full((1, 2), MASK), mask_id=MASK, gamma=0.0)
+    assert st["tokens_per_step"][0] == [1, 1] and st["nfe"].tolist() == [2]
+
+
+def test_random_sampler_unmasks_on_its_schedule_and_keeps_givens():
+    """The vanilla MDM sampler: S masked cells over `steps` steps (ceil/floor split, every
+    cell once), givens untouched, every committed value the table's argmax at temperature 0."""
+    S = 10
+    model = random_model(3, S)
+    x = torch.full((2, S), MASK)
+    x[1, :4] = torch.tensor([0, 1, 2, 3])        # row 1: four givens, six masks
+    out, st = SAMPLERS["random"](model, x, mask_id=MASK, steps=4, generator=torch.Generator().manual_seed(0))
+    assert (out != MASK).all() and torch.equal(out[1, :4], x[1, :4])
+    arg = model.table.argmax(-1)
+    assert torch.equal(out[0], arg) and torch.equal(out[1, 4:], arg[4:])
+    assert sum(st["tokens_per_step"][0]) == S and sum(st["tokens_per_step"][1]) == 6
+    assert st["nfe"].tolist() == [4, 4]
