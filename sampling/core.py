@@ -18,7 +18,23 @@ ModelFn = Callable[[torch.Tensor], torch.Tensor]
 SelectFn = Callable[[torch.Tensor, torch.Tensor, int, torch.Generator | None], torch.Tensor]
 
 
-Memo = dict[bytes, torch.Tensor]      # one row's evaluated states and their logits
+class Memo(dict):
+    """One row's evaluated states (bytes of the token row) -> logits, least recently used
+    first, holding at most ``cap`` states (None: no bound). A state evicted and met again
+    costs a forward pass, counted in NFE like any other: the cap trades NFE for memory
+    (a 20x20 maze state's logits are ~160 KB), never correctness."""
+
+    def __init__(self, cap: int | None = None):
+        super().__init__()
+        if cap is not None and cap < 1:
+            raise ValueError(f"memo cap must be >= 1, got {cap}")
+        self.cap = cap
+
+
+def memo_cap(rows: int, state_bytes: int, budget_bytes: int = 2 << 30) -> int:
+    """States each of ``rows`` memos may hold so that all of them fit ``budget_bytes``
+    (at least 8: a search needs its recent states to undo a step without a pass)."""
+    return max(8, budget_bytes // max(1, rows * state_bytes))
 
 
 def memo_forward(model_fn: ModelFn, x: torch.Tensor, memos: list[Memo]) -> tuple[torch.Tensor, list[int]]:
@@ -26,15 +42,23 @@ def memo_forward(model_fn: ModelFn, x: torch.Tensor, memos: list[Memo]) -> tuple
     row i has been evaluated at and its logits. The model is a fixed function of its input,
     so a row back at a state it has already evaluated (a step undone, a node returned to,
     the complete search retracing the branch search's steps) reuses those logits: no
-    forward pass, so no NFE. Logits are kept in the dtype the model returned them in (bf16
-    under bf16 autocast: exact, half the memory), at most one entry per NFE of the row.
+    forward pass, so no NFE. Logits are kept in the dtype the model returned them in, at
+    most one entry per NFE of the row and at most ``memos[i].cap`` (``Memo``: least
+    recently used out first; a plain dict is unbounded).
     Updates ``memos`` in place and returns (logits [b, S, V], the rows that ran a pass)."""
     keys = [r.tobytes() for r in x.cpu().numpy()]
     need = [i for i, k in enumerate(keys) if k not in memos[i]]
+    for i, k in enumerate(keys):            # a hit becomes the most recently used
+        if k in memos[i]:
+            memos[i][k] = memos[i].pop(k)
     if need:
         out = model_fn(x[torch.tensor(need, device=x.device)])
         for j, i in enumerate(need):
-            memos[i][keys[i]] = out[j]
+            m = memos[i]
+            m[keys[i]] = out[j]
+            cap = getattr(m, "cap", None)
+            while cap is not None and len(m) > cap:
+                del m[next(iter(m))]        # the least recently used state
     return torch.stack([memos[i][k] for i, k in enumerate(keys)]).float(), need
 
 

@@ -2,8 +2,9 @@
 
     python -m scripts.bench_sampling
     python -m scripts.bench_sampling --gamma 0.01 --limit 500 --batch-size 500 --json
+    python -m scripts.bench_sampling --task maze --input datasets/maze/test-20.csv --limit 100 --precision bf16
 
-Decodes the shipped test set with the shipped MDM four times in one run (EB and top-1,
+Decodes the shipped test set (or ``--input``) with the shipped MDM four times in one run (EB and top-1,
 each in fp32 and under bf16 autocast; ``--compile`` adds EB bf16 under torch.compile) and prints for each: solve rate, mean NFE,
 puzzles/s, model time and sampler overhead as a fraction of model time; then the
 ratios EB/top-1 (wall time, NFE) and bf16/fp32 (puzzles/s, solve-rate difference).
@@ -16,12 +17,13 @@ import sys
 
 import torch
 
-from models.checkpoint import load_model
+from models.checkpoint import CheckpointError, load_model
 from models.runtime import RuntimeChoiceError, cpu_has_fast_bf16, set_threads
-from puzzles.cli import Parser
+from puzzles.cli import Parser, UsageError, fail
+from puzzles.io import ParseError
 from puzzles.data import dataset
 from puzzles.tasks import get_task, read_questions
-from solvers.decode import decode, default_checkpoint
+from solvers.decode import check_fits, decode, default_checkpoint
 from solvers.report import summarize
 
 
@@ -29,6 +31,8 @@ def main(argv=None) -> int:
     ap = Parser(prog="python -m scripts.bench_sampling", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--task", choices=["sudoku", "maze"], default="sudoku")
     ap.add_argument("--gamma", type=float, default=0.01, help="EB gamma (default 0.01)")
+    ap.add_argument("--input", help="puzzle file (default: the task's shipped test.csv), e.g. "
+                                    "datasets/maze/test-20.csv for 20x20 mazes/s")
     ap.add_argument("--limit", type=int, help="first N puzzles (default: all)")
     ap.add_argument("--batch-size", type=int, default=500)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (default 0: every core)")
@@ -38,15 +42,18 @@ def main(argv=None) -> int:
                     help="also time EB bf16 with torch.compile(dynamic=True), compile time excluded")
     ap.add_argument("--json", action="store_true", help="one JSON object as the last line of stdout")
     a = ap.parse_args(argv)
-    try:
-        set_threads(a.threads)
-    except RuntimeChoiceError as e:
-        ap.error(str(e))
     precs = ("fp32", "bf16") if a.precision == "both" else (a.precision,)
     task = get_task(a.task)
-    model, _ = load_model(default_checkpoint(a.task, "eb"), task=a.task, kind="mdm", vocab=task.vocab())
-    qs, _ = read_questions(task, str(dataset(a.task)))
-    qs = qs[:a.limit] if a.limit else qs
+    try:
+        set_threads(a.threads)
+        if a.limit is not None and a.limit < 1:
+            raise UsageError(f"--limit: must be >= 1, got {a.limit}")
+        qs, _ = read_questions(task, a.input or str(dataset(a.task)))
+        model, _ = load_model(default_checkpoint(a.task, "eb"), task=a.task, kind="mdm", vocab=task.vocab())
+        qs = qs[:a.limit] if a.limit else qs
+        check_fits(model, task, qs, a.input or "test set", "maze-mdm.pt")
+    except (RuntimeChoiceError, UsageError, ParseError, CheckpointError) as e:
+        return fail(str(e))
     status = ["ok"] * len(qs)
     depths = [None] * len(qs)
     decode(model, task, qs[:50], sampler="eb", options={"gamma": a.gamma}, batch_size=a.batch_size,
@@ -78,7 +85,7 @@ def main(argv=None) -> int:
     for prec in precs:
         res[f"eb_speedup_wall_{prec}"] = res[f"top1_{prec}"]["seconds"] / res[f"eb_{prec}"]["seconds"]
         res[f"eb_nfe_ratio_{prec}"] = res[f"eb_{prec}"]["nfe_mean"] / res[f"top1_{prec}"]["nfe_mean"]
-    print(f"{a.task}, {len(qs)} puzzles, batch {a.batch_size}, {torch.get_num_threads()} threads, "
+    print(f"{a.task} ({a.input or 'shipped test.csv'}), {len(qs)} puzzles, batch {a.batch_size}, {torch.get_num_threads()} threads, "
           f"native bf16: {cpu_has_fast_bf16()}")
     keys = [f"{n}_{p}" for n in ("eb", "top1") for p in precs] + (["eb_bf16_compile"] if "eb_bf16_compile" in res else [])
     for key in keys:

@@ -15,6 +15,7 @@ import torch
 from models.checkpoint import pretrained
 from models.runtime import autocast
 from sampling import OPTIONS, ar_decode, pick_beam_decode, pick_decode, run_sampler
+from sampling.core import Memo, memo_cap
 from sampling.rules import make_select
 from sampling.search import SearchOptions, guided_decode
 
@@ -115,7 +116,9 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
                       "check_fn": lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
                       "rules_fn": None if rules == "none" else torch_rules(task, rules),
                       "temperature": options.get("temperature", 0.0), "generator": gen}
-                memos = [{} for _ in range(len(x))]     # each row's evaluated states, both searches
+                # each row's evaluated states, both searches; bounded so that all rows' logits fit 2 GiB
+                cap = memo_cap(len(x), x.shape[1] * len(task.vocab()) * 4)
+                memos = [Memo(cap) for _ in range(len(x))]
                 if strategy == "best":
                     from sampling.bestfirst import best_first_decode
                     out, st = best_first_decode(model_fn, x, **kw, budget=so["search_budget"], memos=memos)

@@ -175,3 +175,23 @@ def test_random_sampler_unmasks_on_its_schedule_and_keeps_givens():
     assert torch.equal(out[0], arg) and torch.equal(out[1, 4:], arg[4:])
     assert sum(st["tokens_per_step"][0]) == S and sum(st["tokens_per_step"][1]) == 6
     assert st["nfe"].tolist() == [4, 4]
+
+
+def test_bounded_memo_evicts_the_least_recently_used_state():
+    """memo_forward with a cap of 2: states A, B, A, C, B. A's hit makes B the oldest, so C
+    evicts B and B costs a second pass; unbounded, B would be reused."""
+    from sampling.core import Memo, memo_forward
+    calls = []
+
+    def model_fn(x):
+        calls.append(x.shape[0])
+        return torch.zeros(x.shape[0], x.shape[1], V)
+    A, B, C = (torch.tensor([[k, MASK]]) for k in (0, 1, 2))
+    for memo, passes in ((Memo(2), 4), (Memo(), 3)):
+        calls.clear()
+        for s in (A, B, A, C, B):
+            memo_forward(model_fn, s, [memo])
+            assert memo.cap is None or len(memo) <= memo.cap
+        assert len(calls) == passes
+    with pytest.raises(ValueError):
+        Memo(0)
