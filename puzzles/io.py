@@ -132,3 +132,15 @@ def _umask() -> int:
     m = os.umask(0)
     os.umask(m)
     return m
+
+
+def plain_log_axis(ax) -> None:
+    """A log-scaled x axis whose ticks read as plain numbers (2, 5, 10, 20, ...), with no
+    minor labels: matplotlib's defaults print overlapping ones such as '3x10^0 4x10^0'."""
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    fmt = ScalarFormatter()
+    fmt.set_scientific(False)
+    ax.xaxis.set_major_formatter(fmt)
+    ax.xaxis.set_minor_formatter(NullFormatter())

@@ -20,8 +20,8 @@ import torch
 from models.checkpoint import CheckpointError, load_model
 from models.runtime import RuntimeChoiceError, cpu_has_fast_bf16, set_threads
 from puzzles.cli import Parser, UsageError, fail
-from puzzles.io import ParseError
 from puzzles.data import dataset
+from puzzles.io import ParseError
 from puzzles.tasks import get_task, read_questions
 from solvers.decode import check_fits, decode, default_checkpoint
 from solvers.report import summarize

@@ -46,61 +46,19 @@ import json
 import sys
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from models.checkpoint import CheckpointError, load_model
 from models.runtime import RuntimeChoiceError
 from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
-from puzzles.io import ParseError, atomic_write_figure, atomic_write_text, csv_text, pyplot
+from puzzles.io import ParseError, atomic_write_figure, atomic_write_text, csv_text, plain_log_axis, pyplot
 from puzzles.tasks import get_task, read_questions
-from sampling import OPTIONS
-from sampling.search import SearchOptions, check_decoding
+from scripts.points import DEFAULT_POINTS, arm_label, label, parse_point
 from scripts.scaling import scaling_report
 from solvers.cli import add_runtime_flags, apply_runtime_flags
 from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status
 from solvers.report import summarize
 
-DEFAULT_POINTS = (["eb:gamma=" + g for g in ("0", "0.001", "0.01", "0.1", "0.3", "1", "3")]
-                  + [f"topk:k={k}" for k in (1, 2, 4, 8)]
-                  + [f"threshold:tau={t}" for t in (0.99, 0.9, 0.7)]
-                  + [f"random:steps={s}" for s in (8, 16, 32, 64)] + ["ar"])
-
-
-def parse_point(spec: str) -> tuple[str, dict, dict | None]:
-    """'eb:gamma=0.1,repair=4,search=1' -> ('eb', sampler options, repair/search options or None)."""
-    name, _, rest = spec.partition(":")
-    if name == "ar":            # 'ar' or 'ar:beam=K' (beam search; solver / path order ARMs only)
-        try:
-            kv = dict(p.split("=", 1) for p in rest.split(",") if p)
-            beam = int(kv.pop("beam", 1))
-        except ValueError:
-            raise ValueError(f"bad point {spec!r}: expected 'ar' or 'ar:beam=K'") from None
-        if kv or beam < 1:
-            raise ValueError(f"bad point {spec!r}: 'ar' takes only beam=K with K >= 1")
-        return "ar", {"temperature": 0.0, "beam": beam}, None
-    if name not in OPTIONS:
-        raise ValueError(f"unknown sampler {name!r} in {spec!r}")
-    try:
-        kv = dict(p.split("=", 1) for p in rest.split(",") if p)
-    except ValueError:
-        raise ValueError(f"bad point {spec!r}: expected NAME:KEY=VAL,...") from None
-    g = {k: kv.pop(k) for k in list(kv) if k in SearchOptions.model_fields}
-    try:
-        opts, guided = OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
-        check_decoding(opts, guided)
-        return name, opts, guided
-    except ValueError as e:
-        if not isinstance(e, ValidationError):
-            raise ValueError(f"bad point {spec!r}: {e}") from None
-        err = e.errors()[0]
-        where = ".".join(str(x) for x in err["loc"])
-        raise ValueError(f"bad point {spec!r}: {where + ': ' if where else ''}"
-                         f"{err['msg'].removeprefix('Value error, ')}") from None
-
-
 ARM_NAMES = {"sudoku": ("sudoku-arm.pt", "sudoku-arm-solver.pt"), "maze": ("maze-arm.pt", "maze-arm-path.pt")}
-ORDER_LABEL = {"raster": "raster (givens copied)", "solver": "solver order", "path": "path order"}
 
 
 def default_arms(task: str) -> list[str]:
@@ -120,25 +78,7 @@ def model_facts(model, ck: dict) -> dict:
             "train_minutes": round(meta["wall_seconds"] / 60, 1) if meta.get("wall_seconds") else None}
 
 
-def arm_label(order: str, opts: dict) -> str:
-    return f"ARM {ORDER_LABEL[order]}" + (f", beam {opts['beam']}" if opts.get("beam", 1) > 1 else "")
-
-
-def label(name: str, opts: dict, guided: dict | None = None) -> str:
-    key = {"eb": "gamma", "topk": "k", "threshold": "tau", "random": "steps"}.get(name)
-    out = name if key is None else f"{name} {key}={opts[key]}"
-    if guided:
-        out += f" +repair {guided['repair']}" if guided["repair"] else ""
-        out += f" +rules {guided['rules']}" if guided.get("rules", "none") != "none" else ""
-        if guided.get("strategy") == "best":
-            out += f" +best-first {guided['search_budget']}"
-        elif guided["search"]:
-            out += f" +search {guided['search_budget']} (H>{guided['stall_entropy']:g}, k={guided['branch_k']})"
-        out += " +complete" if guided.get("complete") else ""
-    return out
-
-
-def plot(rows: list[dict], depth: float | None, path: str, task: str) -> bool:
+def plot(rows: list[dict], depth: float | None, path: str, task: str, title: str | None = None) -> bool:
     plt = pyplot()
     if plt is None:
         return False
@@ -157,10 +97,10 @@ def plot(rows: list[dict], depth: float | None, path: str, task: str) -> bool:
                 label=f"{name} (same size)" + (", beam widths" if len(pts) > 1 else ""))
     if depth:
         ax.axvline(depth, color="gray", ls=":", label=f"mean {'singles' if task == 'sudoku' else 'dead-end'} depth")
-    ax.set_xscale("log")
+    plain_log_axis(ax)
     ax.set_xlabel("mean NFE per puzzle (log)")
     ax.set_ylabel("solve rate (%)")
-    ax.set_title(f"{task}: solve rate against NFE")
+    ax.set_title(title or f"{task}: solve rate against NFE")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -258,7 +198,8 @@ def main(argv=None) -> int:
                              device=device, seed=a.seed, progress=not a.quiet, guided=guided,
                              precision=precision)
         s = summarize(task, questions, answers, st, status, depths)
-        rows.append({"sampler": name + ("+guided" if guided else ""),
+        ck_name = Path(key if key != "mdm" else a.checkpoint or default_checkpoint(a.task, "eb")).name
+        rows.append({"sampler": name + ("+guided" if guided else ""), "checkpoint": ck_name,
                      "model": "ARM" if name == "ar" else "MDM", **facts,
                      "label": (arm_label(model.cfg.order, opts) if name == "ar" else label(name, opts, guided)),
                      "options": json.dumps(dict(opts, **(guided or {}))),
@@ -283,7 +224,9 @@ def main(argv=None) -> int:
     def fmt(v):
         return f"{v:.4f}" if isinstance(v, float) else ("" if v is None else v)
     atomic_write_text(csv_path, csv_text(cols, [[fmt(r[c]) for c in cols] for r in rows]))
-    plotted = plot(rows, depth, png, a.task)
+    models = ", ".join(sorted({r["checkpoint"] for r in rows}))
+    plotted = plot(rows, depth, png, a.task, f"{Path(a.input).name if a.input else a.task + ' test.csv'}: "
+                                             f"solve rate against NFE ({models})")
     dname = "singles" if a.task == "sudoku" else "dead-end"
     print(f"{a.task}: {rows[0]['n']} puzzles, mean {dname} depth {depth:.2f}" if depth else a.task)
     print(f"| model | decoding | solved | 95% CI | mean NFE | NFE / depth | tokens/NFE | params | "

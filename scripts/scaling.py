@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from puzzles.io import atomic_write_figure, atomic_write_text, csv_text, pyplot
+from puzzles.io import atomic_write_figure, atomic_write_text, csv_text, plain_log_axis, pyplot
 
 BUDGETS = (5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 400, 600, 800, 1200, 1600, 2400, 3200)
 
@@ -42,7 +42,7 @@ def _scaling_plot(curves: dict, budgets: list[int], path: str) -> bool:
     for label, vs in curves.items():
         ax.plot(budgets, [100 * v for v in vs], "k:" if label.startswith("classical") else "o-",
                 label=label, markersize=3)
-    ax.set_xscale("log")
+    plain_log_axis(ax)
     ax.set_xlabel("NFE budget per puzzle (classical solver: search nodes)")
     ax.set_ylabel("solved within the budget (%)")
     ax.grid(alpha=0.3)

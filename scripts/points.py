@@ -1,0 +1,66 @@
+"""The points of a ``scripts.evaluate`` sweep: ``NAME:KEY=VAL,...`` specs parsed into
+typed sampler and search options (checked together), and the labels of their rows."""
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from sampling import OPTIONS
+from sampling.search import SearchOptions, check_decoding
+
+DEFAULT_POINTS = (["eb:gamma=" + g for g in ("0", "0.001", "0.01", "0.1", "0.3", "1", "3")]
+                  + [f"topk:k={k}" for k in (1, 2, 4, 8)]
+                  + [f"threshold:tau={t}" for t in (0.99, 0.9, 0.7)]
+                  + [f"random:steps={s}" for s in (8, 16, 32, 64)] + ["ar"])
+
+
+def parse_point(spec: str) -> tuple[str, dict, dict | None]:
+    """'eb:gamma=0.1,repair=4,search=1' -> ('eb', sampler options, repair/search options or None)."""
+    name, _, rest = spec.partition(":")
+    if name == "ar":            # 'ar' or 'ar:beam=K' (beam search; solver / path order ARMs only)
+        try:
+            kv = dict(p.split("=", 1) for p in rest.split(",") if p)
+            beam = int(kv.pop("beam", 1))
+        except ValueError:
+            raise ValueError(f"bad point {spec!r}: expected 'ar' or 'ar:beam=K'") from None
+        if kv or beam < 1:
+            raise ValueError(f"bad point {spec!r}: 'ar' takes only beam=K with K >= 1")
+        return "ar", {"temperature": 0.0, "beam": beam}, None
+    if name not in OPTIONS:
+        raise ValueError(f"unknown sampler {name!r} in {spec!r}")
+    try:
+        kv = dict(p.split("=", 1) for p in rest.split(",") if p)
+    except ValueError:
+        raise ValueError(f"bad point {spec!r}: expected NAME:KEY=VAL,...") from None
+    g = {k: kv.pop(k) for k in list(kv) if k in SearchOptions.model_fields}
+    try:
+        opts, guided = OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
+        check_decoding(opts, guided)
+        return name, opts, guided
+    except ValueError as e:
+        if not isinstance(e, ValidationError):
+            raise ValueError(f"bad point {spec!r}: {e}") from None
+        err = e.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise ValueError(f"bad point {spec!r}: {where + ': ' if where else ''}"
+                         f"{err['msg'].removeprefix('Value error, ')}") from None
+
+
+ORDER_LABEL = {"raster": "raster (givens copied)", "solver": "solver order", "path": "path order"}
+
+
+def arm_label(order: str, opts: dict) -> str:
+    return f"ARM {ORDER_LABEL[order]}" + (f", beam {opts['beam']}" if opts.get("beam", 1) > 1 else "")
+
+
+def label(name: str, opts: dict, guided: dict | None = None) -> str:
+    key = {"eb": "gamma", "topk": "k", "threshold": "tau", "random": "steps"}.get(name)
+    out = name if key is None else f"{name} {key}={opts[key]}"
+    if guided:
+        out += f" +repair {guided['repair']}" if guided["repair"] else ""
+        out += f" +rules {guided['rules']}" if guided.get("rules", "none") != "none" else ""
+        if guided.get("strategy") == "best":
+            out += f" +best-first {guided['search_budget']}"
+        elif guided["search"]:
+            out += f" +search {guided['search_budget']} (H>{guided['stall_entropy']:g}, k={guided['branch_k']})"
+        out += " +complete" if guided.get("complete") else ""
+    return out
