@@ -140,3 +140,15 @@ def init_record(path: str | Path, meta: dict) -> dict:
     """What a fine-tuned checkpoint records of the one it started from (``meta['init']``)."""
     return {"checkpoint": Path(path).name, "examples": examples_seen(meta), "history": learning_curve(meta),
             "train_config": meta.get("train_config", {})}
+
+
+def grown_state(parent: dict, own: dict) -> dict:
+    """The parent's weights for this model. A row or column embedding that grew (a
+    multi-size maze model from a fixed-size one) keeps the parent's first rows and its own
+    fresh initialisation for the rest; any other mismatch is left to load_state_dict."""
+    out = dict(parent)
+    for key in ("row.weight", "col.weight"):
+        a, b = parent.get(key), own.get(key)
+        if a is not None and b is not None and a.shape[0] < b.shape[0] and a.shape[1:] == b.shape[1:]:
+            out[key] = torch.cat([a.to(b.dtype), b[a.shape[0]:]])
+    return out

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from pydantic import ValidationError
 
-from models.checkpoint import atomic_save, save_model
+from models.checkpoint import atomic_save, grown_state, save_model
 from models.losses import arm_loss, mdm_loss
 from models.runtime import RuntimeChoiceError, autocast, pick_device, resolve_precision, set_threads
 from models.transformer import ModelConfig, PuzzleTransformer, param_count
@@ -32,15 +32,8 @@ from puzzles.cli import Parser, UsageError, check_output, fail, strict_bool
 from puzzles.io import ParseError
 from puzzles.tasks import get_task
 from scripts.train_config import _RUNTIME, TrainConfig, config_error, load_resume_state, read_config, resolve_config
-from scripts.train_data import (
-    BatchStream,
-    eval_keys,
-    file_pool,
-    make_eval_set,
-    make_hard_eval_set,
-    make_pool,
-    shipped_test_keys,
-)
+from scripts.train_data import (BatchStream, eval_keys, file_pool, make_eval_set, make_hard_eval_set, make_pool,
+                                shipped_test_keys)
 
 
 def lr_at(cfg: TrainConfig, step: int, total: int | None = None) -> float:
@@ -89,18 +82,6 @@ def evaluate(model, task, questions, device, precision: str = "fp32") -> dict:
     solved, _ = task.verify(questions, answers)
     model.train()
     return {"solve_rate": float(np.mean(solved)), "nfe_mean": float(st["nfe"].float().mean())}
-
-
-def grown_state(parent: dict, own: dict) -> dict:
-    """The parent's weights for this model. A row or column embedding that grew (a
-    multi-size maze model from a fixed-size one) keeps the parent's first rows and its own
-    fresh initialisation for the rest; any other mismatch is left to load_state_dict."""
-    out = dict(parent)
-    for key in ("row.weight", "col.weight"):
-        a, b = parent.get(key), own.get(key)
-        if a is not None and b is not None and a.shape[0] < b.shape[0] and a.shape[1:] == b.shape[1:]:
-            out[key] = torch.cat([a.to(b.dtype), b[a.shape[0]:]])
-    return out
 
 
 def parse_args(argv):
