@@ -46,6 +46,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from models.checkpoint import CheckpointError, load_model
 from models.runtime import RuntimeChoiceError
 from puzzles.cli import Parser, UsageError, check_output, fail
@@ -59,6 +61,14 @@ from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status
 from solvers.report import summarize
 
 ARM_NAMES = {"sudoku": ("sudoku-arm.pt", "sudoku-arm-solver.pt"), "maze": ("maze-arm.pt", "maze-arm-path.pt")}
+
+
+def tied_mask(task, questions, status) -> np.ndarray:
+    """Mazes: True where several shortest S-G paths tie (any is accepted); else all False."""
+    if task.name != "maze":
+        return np.zeros(len(questions), bool)
+    from puzzles import maze as mz
+    return np.array([st == "ok" and mz.count_shortest_paths(q, cap=2) > 1 for q, st in zip(questions, status)])
 
 
 def default_arms(task: str) -> list[str]:
@@ -183,7 +193,10 @@ def main(argv=None) -> int:
                 print(f"note: skipping {Path(key).name}: {e}", file=sys.stderr)
                 del models[key]
         if any(n == "ar" for n, _, _ in points) and len(models) == ("mdm" in models):
-            raise UsageError(f"{where}: no ARM checkpoint reads these mazes; drop the 'ar' points")
+            if "mdm" not in models:
+                raise UsageError(f"{where}: no ARM checkpoint reads these mazes; give MDM points too")
+            print("note: no ARM reads these mazes: the 'ar' points are left out", file=sys.stderr)
+            points = [p for p in points if p[0] != "ar"]
     except (UsageError, RuntimeChoiceError, ParseError, CheckpointError) as e:
         return fail(str(e))
     status = puzzle_status(task, questions)
@@ -214,12 +227,17 @@ def main(argv=None) -> int:
               file=sys.stderr)
     if a.scaling:
         return scaling_report(rows, task, questions, csv_path, png, a.json)
+    tied = tied_mask(task, questions, status)
     for r in rows:
         r.pop("_nfe")
-        r.pop("_solved")
+        ok = np.asarray(r.pop("_solved"), bool)
+        for key, sel in (("rate_unique", ~tied), ("rate_tied", tied)):
+            r[key] = float(ok[sel].mean()) if task.name == "maze" and sel.any() else None
     depth = next((r["depth_mean"] for r in rows if r["depth_mean"]), None)
     cols = ["model", "label", "params", "train_examples", "n", "solve_rate", "ci_lo", "ci_hi", "nfe_mean", "nfe_median", "nfe_per_depth",
             "tokens_per_nfe", "rate_depth_defined", "rate_depth_undefined", "puzzles_per_s", "options"]
+    if task.name == "maze":
+        cols[-2:-2] = ["rate_unique", "rate_tied"]
 
     def fmt(v):
         return f"{v:.4f}" if isinstance(v, float) else ("" if v is None else v)
@@ -229,9 +247,11 @@ def main(argv=None) -> int:
                                              f"solve rate against NFE ({models})")
     dname = "singles" if a.task == "sudoku" else "dead-end"
     print(f"{a.task}: {rows[0]['n']} puzzles, mean {dname} depth {depth:.2f}" if depth else a.task)
+    maze = task.name == "maze"
     print(f"| model | decoding | solved | 95% CI | mean NFE | NFE / depth | tokens/NFE | params | "
-          f"training examples | solved ({dname}-solvable) | solved (rest) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          f"training examples | solved ({dname}-solvable) | solved (rest) |"
+          + (f" solved (unique path, {int((~tied).sum())}) | solved (tied paths, {int(tied.sum())}) |" if maze else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if maze else ""))
     for r in rows:
         def pct(v):
             return "n/a" if v is None else f"{100 * v:.1f}%"
@@ -239,7 +259,8 @@ def main(argv=None) -> int:
         ex = "n/a" if not r["train_examples"] else f"{r['train_examples'] / 1e3:.0f}k"
         print(f"| {r['model']} | {r['label']} | {pct(r['solve_rate'])} | {100 * r['ci_lo']:.1f}-{100 * r['ci_hi']:.1f} | "
               f"{r['nfe_mean']:.2f} | {ratio} | {r['tokens_per_nfe']:.2f} | {r['params'] / 1e6:.2f}M | {ex} | "
-              f"{pct(r['rate_depth_defined'])} | {pct(r['rate_depth_undefined'])} |")
+              f"{pct(r['rate_depth_defined'])} | {pct(r['rate_depth_undefined'])} |"
+              + (f" {pct(r['rate_unique'])} | {pct(r['rate_tied'])} |" if maze else ""))
     print(f"wrote {csv_path}" + (f" and {png}" if plotted else ""))
     if a.json:
         print(json.dumps({"task": a.task, "depth_mean": depth, "rows": rows}))

@@ -19,13 +19,14 @@ from puzzles.io import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-RATES = {"solve_rate", "ci_lo", "ci_hi", "rate_depth_defined", "rate_depth_undefined"}
+RATES = {"solve_rate", "ci_lo", "ci_hi", "rate_depth_defined", "rate_depth_undefined", "rate_unique", "rate_tied"}
 EVAL_COLS = ["model", "label", "n", "solve_rate", "ci", "nfe_mean", "nfe_per_depth", "tokens_per_nfe",
-             "rate_depth_defined", "rate_depth_undefined"]
+             "rate_depth_defined", "rate_depth_undefined", "rate_unique", "rate_tied", "train_examples"]
 HEADERS = {"model": "model", "label": "decoding", "n": "n", "solve_rate": "solved", "ci": "95% CI",
            "nfe_mean": "mean NFE", "nfe_per_depth": "NFE / depth", "tokens_per_nfe": "tokens/NFE",
            "rate_depth_defined": "solved (depth defined)", "rate_depth_undefined": "solved (rest)",
-           "budget": "NFE budget", "set": "set", "train_examples": "training examples"}
+           "budget": "NFE budget", "set": "set", "train_examples": "training examples",
+           "rate_unique": "solved (unique path)", "rate_tied": "solved (tied paths)"}
 
 _MAZE_G = "topk:k=1 eb:gamma=0.001 eb:gamma=0.01 eb:gamma=0.03 eb:gamma=0.1 eb:gamma=0.3 eb:gamma=1"
 _EVAL = "python -m scripts.evaluate"
