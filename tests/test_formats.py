@@ -104,3 +104,15 @@ def test_maze_dataset_objects_when_installed():
         back = to_maze_dataset(q, a)
         assert (np.asarray(back.connection_list) == np.asarray(sm.connection_list)).all()
         assert (np.asarray(back.solution) == np.asarray(sm.solution)).all()
+
+
+def test_maze_dataset_sets_write_verified_mazes(tmp_path):
+    if not os.environ.get("RUN_INTEROP_TEST"):
+        pytest.importorskip("maze_dataset")
+    from scripts.maze_dataset_sets import main
+    out = tmp_path / "md.csv"
+    assert main(["--generator", "dfs_percolation", "--rows", "5", "--cols", "7", "--count", "6", "--seed", "1",
+                 "--out", str(out)]) == 0
+    qs, ans = mz.read_file(str(out)), mz.read_file(str(out), answers=True)
+    assert len(qs) == 6 and all(q.shape == (11, 15) and mz.verify(q, a).solved for q, a in zip(qs, ans))
+    assert main(["--p", "2", "--out", str(tmp_path / "x.csv")]) == 2
