@@ -2,6 +2,7 @@
 
     python -m scripts.results            # rewrite both from docs/*.csv
     python -m scripts.results --check    # exit 1 if either differs from what the CSVs give
+    python -m scripts.results --gather docs/maze-kinds.csv runs/kinds/*.csv   # one CSV of many sets
 
 Every table in docs/results.md, and the headline table between the README's
 ``<!-- headline -->`` markers, is rendered here from a CSV that ``scripts.evaluate``
@@ -137,10 +138,31 @@ def readme_with_headline(text: str) -> str:
     return head + a + "\n" + headline_md() + "\n" + b + rest.split(b, 1)[1]
 
 
+def gather(out: str, paths: list[str]) -> None:
+    """One CSV of several ``scripts.evaluate`` CSVs, a ``set`` column (each file's stem) first."""
+    from puzzles.io import csv_text
+    rows, cols = [], ["set"]
+    for p in paths:
+        with open(p, newline="", encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                rows.append(dict(r, set=Path(p).stem))
+                cols += [c for c in r if c not in cols]
+    atomic_write_text(out, csv_text(cols, [[r.get(c, "") for c in cols] for r in rows]))
+    print(f"wrote {out}: {len(rows)} rows from {len(paths)} files")
+
+
 def main(argv=None) -> int:
     ap = Parser(prog="python -m scripts.results", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--check", action="store_true", help="only compare; exit 1 where a file differs")
+    ap.add_argument("--gather", nargs="+", metavar=("OUT", "CSV"),
+                    help="write OUT: the rows of the evaluate CSVs given, with their file names as a 'set' "
+                         "column (one table over many sets), then stop")
     a = ap.parse_args(argv)
+    if a.gather:
+        if len(a.gather) < 2:
+            ap.error("--gather: OUT and at least one CSV")
+        gather(a.gather[0], a.gather[1:])
+        return 0
     want = {DOCS / "results.md": results_md(),
             ROOT / "README.md": readme_with_headline((ROOT / "README.md").read_text(encoding="utf-8"))}
     stale = [p for p, text in want.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]

@@ -109,3 +109,26 @@ def test_shipped_sudoku_sets_are_disjoint_and_sparse_is_minimal():
     clues = (q > 0).sum(1)
     assert len(q) == 200 and clues.max() <= 22 and (clues == 20).sum() > 100
     assert all(sd.count_solutions(p) == 1 and is_minimal(p) for p in q[:10])
+
+
+# (checkpoint, set, first N, sampler, options, floor): the pure model, deterministic decoding
+FLOORS = [
+    ("sudoku-arm-solver.pt", "sudoku", "test.csv", 40, "ar", {}, 31),      # measured: 35 of 40
+    ("maze-arm-path.pt", "maze", "test.csv", 40, "ar", {}, 33),            # measured: 37 of 40
+]
+
+
+@pytest.mark.parametrize("name,task_name,set_name,n,sampler,opts,floor", FLOORS, ids=lambda c: str(c))
+def test_shipped_checkpoint_quality_floor(name, task_name, set_name, n, sampler, opts, floor):
+    from models.checkpoint import pretrained
+    from puzzles.tasks import get_task
+    task = get_task(task_name)
+    model, _ = load_model(pretrained(name), task=task_name, kind="arm" if sampler == "ar" else "mdm",
+                          vocab=task.vocab())
+    qs, _ = read_questions(task, str(dataset(task_name, set_name)))
+    qs = qs[:n]
+    with torch.inference_mode():
+        answers, _ = decode(model, task, qs, sampler=sampler, options=opts, batch_size=n, device="cpu",
+                            progress=False)
+    solved, _ = task.verify(qs, answers)
+    assert solved.sum() >= floor, f"{name} on the first {n} of {set_name}: {solved.sum()} solved"
