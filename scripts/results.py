@@ -29,8 +29,8 @@ HEADERS = {"model": "model", "label": "decoding", "n": "n", "solve_rate": "solve
            "budget": "NFE budget", "set": "set", "train_examples": "training examples",
            "rate_unique": "solved (unique path)", "rate_tied": "solved (tied paths)"}
 
-_MAZE_G = "topk:k=1 eb:gamma=0.001 eb:gamma=0.01 eb:gamma=0.03 eb:gamma=0.1 eb:gamma=0.3 eb:gamma=1"
 _EVAL = "python -m scripts.evaluate"
+MAZE_GAMMA = "0.01"      #: EB gamma for mazes, chosen on validation mazes (docs/models.md)
 #: (title, csv, command that wrote it, columns)
 TABLES = [
     ("Sudoku: solve rate against NFE (first 300 of `datasets/sudoku/test.csv`)", "eval-sudoku.csv",
@@ -42,23 +42,24 @@ TABLES = [
      "--plot docs/compare-sudoku.png", EVAL_COLS),
     ("Hard Sudoku: search and rules (`datasets/sudoku/hard.csv`)", "eval-hard.csv",
      "see docs/search.md for the --points of this table", EVAL_COLS),
-    ("Mazes 10x10: the MDM against same-size ARMs (`datasets/maze/test.csv`, Wilson)", "compare-maze.csv",
-     f"{_EVAL} --task maze --compare --csv docs/compare-maze.csv --plot docs/compare-maze.png", EVAL_COLS),
-    ("Mazes 10x10: the MDM against same-size ARMs (`datasets/maze/mixed.csv`)", "compare-maze-mixed.csv",
-     f"{_EVAL} --task maze --compare --input datasets/maze/mixed.csv --csv docs/compare-maze-mixed.csv "
-     "--plot docs/compare-maze-mixed.png", EVAL_COLS),
-    ("Mazes 10x10: solve rate against NFE (`datasets/maze/test.csv`)", "eval-maze.csv",
-     f"{_EVAL} --task maze --input datasets/maze/test.csv --points {_MAZE_G} --csv docs/eval-maze.csv "
-     "--plot docs/eval-maze.png", EVAL_COLS[1:]),
-    ("Mazes 10x10: solve rate against NFE (`datasets/maze/mixed.csv`)", "eval-maze-mixed.csv",
-     f"{_EVAL} --task maze --input datasets/maze/mixed.csv --points {_MAZE_G} --csv docs/eval-maze-mixed.csv "
-     "--plot docs/eval-maze-mixed.png", EVAL_COLS[1:]),
 ] + [
-    (f"Mazes {n}x{n} (`datasets/maze/test-{n}.csv`, mixed generators, half with loops)", f"compare-maze-{n}.csv",
-     f"{_EVAL} --task maze --compare --input datasets/maze/test-{n}.csv --points topk:k=1 eb:gamma=0.01 ar "
-     f"eb:gamma=0.01,search=1,strategy=best,search_budget=400 --csv docs/compare-maze-{n}.csv "
-     f"--plot docs/compare-maze-{n}.png", EVAL_COLS)
-    for n in (6, 15, 20)
+    (f"Mazes {title}: top-1, EB, the ARMs and best-first search (`datasets/maze/{name}`)",
+     f"compare-maze{suffix}.csv",
+     f"{_EVAL} --task maze --input datasets/maze/{name}{limit} --points topk:k=1 eb:gamma={MAZE_GAMMA} ar "
+     f"eb:gamma={MAZE_GAMMA},search=1,strategy=best,search_budget=100 --csv docs/compare-maze{suffix}.csv "
+     f"--plot docs/compare-maze{suffix}.png", EVAL_COLS)
+    for title, name, suffix, limit in (
+        ("6x6", "test-6.csv", "-6", ""),
+        ("10x10, Wilson, far ends", "test.csv", "", ""),
+        ("10x10, mixed", "mixed.csv", "-mixed", ""),
+        ("15x15 (first 100)", "test-15.csv", "-15", " --limit 100"),
+        ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50"))
+] + [
+    ("Mazes by generator and size: fresh sets, top-1 and EB (none shipped; made by runs of "
+     "`puzzles.generate maze` and `scripts.maze_dataset_sets`, see models.md)", "maze-kinds.csv",
+     f"for each set S: python -m scripts.evaluate --task maze --input S.csv --points topk:k=1 eb:gamma={MAZE_GAMMA} "
+     "--csv runs/kinds/S.csv (15x15 and 20x20: --limit 50); then python -m scripts.results --gather "
+     "docs/maze-kinds.csv runs/kinds/*.csv", ["set"] + EVAL_COLS[1:]),
 ]
 
 #: headline rows: (set, csv, label of the row)
@@ -66,12 +67,14 @@ HEADLINE = [
     ("Sudoku `test.csv` (1,000)", "compare-sudoku.csv", "eb gamma=0.01"),
     ("Sudoku `test.csv` (1,000)", "compare-sudoku.csv", "ARM solver order"),
     ("Sudoku `hard.csv` (200, need a guess)", "eval-hard.csv", "eb gamma=0.01 +best-first 400"),
-    ("Maze 6x6 `test-6.csv` (200)", "compare-maze-6.csv", "eb gamma=0.01"),
-    ("Maze 10x10 `test.csv` (500)", "compare-maze.csv", "eb gamma=0.01"),
+    ("Maze 6x6 `test-6.csv` (200)", "compare-maze-6.csv", f"eb gamma={MAZE_GAMMA}"),
+    ("Maze 10x10 `test.csv` (500)", "compare-maze.csv", f"eb gamma={MAZE_GAMMA}"),
     ("Maze 10x10 `test.csv` (500)", "compare-maze.csv", "ARM path order"),
-    ("Maze 10x10 `mixed.csv` (500)", "compare-maze-mixed.csv", "eb gamma=0.01"),
-    ("Maze 15x15 `test-15.csv` (200)", "compare-maze-15.csv", "eb gamma=0.01"),
-    ("Maze 20x20 `test-20.csv` (200)", "compare-maze-20.csv", "eb gamma=0.01"),
+    ("Maze 10x10 `mixed.csv` (500)", "compare-maze-mixed.csv", f"eb gamma={MAZE_GAMMA}"),
+    ("Maze 15x15 `test-15.csv` (first 100)", "compare-maze-15.csv", f"eb gamma={MAZE_GAMMA}"),
+    ("Maze 20x20 `test-20.csv` (first 50)", "compare-maze-20.csv", f"eb gamma={MAZE_GAMMA}"),
+    ("Maze 20x20 `test-20.csv` (first 50)", "compare-maze-20.csv",
+     f"eb gamma={MAZE_GAMMA} +best-first 100"),
 ]
 
 
