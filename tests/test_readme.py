@@ -13,3 +13,11 @@ def test_readme_strategies_example_runs():
     assert tests
     for t in tests:
         t()                     # a @given test runs its examples when called
+
+
+def test_readme_eb_for_your_own_model_runs(capsys):
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text[text.index("## EB for your own model"):]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    exec(compile(code, "README.md", "exec"), {})   # noqa: S102 -- the README's own example, run as written
+    assert capsys.readouterr().out.strip() == "[1, 1, 1]"
