@@ -45,7 +45,8 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     ap.add_argument("--sampler", choices=["eb", "topk", "threshold", "random", "ar"], default="eb",
                     help="eb: entropy bounded; topk: k per step; threshold: confidence > tau; "
                          "random: vanilla MDM on a step schedule; ar: the autoregressive baseline (default: eb)")
-    ap.add_argument("--gamma", type=float, help="eb: bound on summed entropy minus the largest, in nats (default 0.01)")
+    ap.add_argument("--gamma", type=float, help="eb: bound on summed entropy minus the largest, in nats (default: "
+                                                "the checkpoint's validated gamma, meta.eb_gamma, else 0.01)")
     ap.add_argument("--proxy", choices=["entropy", "confidence", "margin"],
                     help="eb/topk: order of the positions (default: entropy for eb, confidence for topk)")
     ap.add_argument("--k", type=int, help="topk: positions per step (default 1)")
@@ -154,8 +155,10 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
     try:
         opts, guided = check_args(args, task.name, task.RULES)
         device, precision = apply_runtime_flags(args)
-        model, _ = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
+        model, ck = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
                                vocab=task.vocab(), device=device)
+        if args.sampler == "eb" and args.gamma is None and ck["meta"].get("eb_gamma") is not None:
+            opts = dict(opts, gamma=float(ck["meta"]["eb_gamma"]))   # the gamma chosen on validation
         if opts.get("beam", 1) > 1 and model.cfg.order == "raster":
             raise UsageError(f"--beam: {Path(ckpt).name} decodes in raster order; beam search applies to "
                              "ARMs in solver or path order")

@@ -147,3 +147,19 @@ def test_cli_names_the_largest_size(tmp_path, capsys):
     assert "maze 1 is 7x7 cells" in err and "up to 6x6" in err and "Traceback" not in err
     small = mz.format_block(mz.generate_one(0, 0, 3, 5)).replace("\n", "|")
     assert main(["--puzzle", small, "--checkpoint", str(ck), "--threads", "1", "--sampler", "topk"]) == 0
+
+
+def test_the_checkpoints_validated_gamma_is_the_default(tmp_path, capsys):
+    import json
+
+    from scripts.compact import main as compact_main
+    from solvers.maze import main
+    raw, ck = tmp_path / "raw.pt", tmp_path / "m.pt"
+    save_model(raw, tiny(side=6), vocab=mz.vocab(), meta={})
+    assert compact_main([str(raw), str(ck), "--eb-gamma", "0.37"]) == 0
+    one = mz.format_block(mz.generate_one(0, 0, 4, 4)).replace("\n", "|")
+    for extra, gamma in (([], 0.37), (["--gamma", "0.05"], 0.05)):
+        capsys.readouterr()
+        assert main(["--puzzle", one, "--checkpoint", str(ck), "--threads", "1", "--json", *extra]) == 0
+        assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["options"]["gamma"] == gamma
+    assert compact_main([str(raw), str(tmp_path / "x.pt"), "--eb-gamma", "-1"]) == 2
