@@ -50,15 +50,15 @@ TABLES = [
      f"--plot docs/compare-maze{suffix}.png", EVAL_COLS)
     for title, name, suffix, limit in (
         ("6x6", "test-6.csv", "-6", ""),
-        ("10x10, Wilson, far ends", "test.csv", "", ""),
-        ("10x10, mixed", "mixed.csv", "-mixed", ""),
+        ("10x10, Wilson, far ends (first 200)", "test.csv", "", " --limit 200"),
+        ("10x10, mixed (first 200)", "mixed.csv", "-mixed", " --limit 200"),
         ("15x15 (first 100)", "test-15.csv", "-15", " --limit 100"),
         ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50"))
 ] + [
     ("Mazes by generator and size: fresh sets, top-1 and EB (none shipped; made by runs of "
      "`puzzles.generate maze` and `scripts.maze_dataset_sets`, see models.md)", "maze-kinds.csv",
      f"for each set S: python -m scripts.evaluate --task maze --input S.csv --points topk:k=1 eb:gamma={MAZE_GAMMA} "
-     "--csv runs/kinds/S.csv (15x15 and 20x20: --limit 50); then python -m scripts.results --gather "
+     "--csv runs/kinds/S.csv (20x20: EB only, --limit 25); then python -m scripts.results --gather "
      "docs/maze-kinds.csv runs/kinds/*.csv", ["set"] + EVAL_COLS[1:]),
 ]
 
@@ -68,9 +68,9 @@ HEADLINE = [
     ("Sudoku `test.csv` (1,000)", "compare-sudoku.csv", "ARM solver order"),
     ("Sudoku `hard.csv` (200, need a guess)", "eval-hard.csv", "eb gamma=0.01 +best-first 400"),
     ("Maze 6x6 `test-6.csv` (200)", "compare-maze-6.csv", f"eb gamma={MAZE_GAMMA}"),
-    ("Maze 10x10 `test.csv` (500)", "compare-maze.csv", f"eb gamma={MAZE_GAMMA}"),
-    ("Maze 10x10 `test.csv` (500)", "compare-maze.csv", "ARM path order"),
-    ("Maze 10x10 `mixed.csv` (500)", "compare-maze-mixed.csv", f"eb gamma={MAZE_GAMMA}"),
+    ("Maze 10x10 `test.csv` (first 200)", "compare-maze.csv", f"eb gamma={MAZE_GAMMA}"),
+    ("Maze 10x10 `test.csv` (first 200)", "compare-maze.csv", "ARM path order"),
+    ("Maze 10x10 `mixed.csv` (first 200)", "compare-maze-mixed.csv", f"eb gamma={MAZE_GAMMA}"),
     ("Maze 15x15 `test-15.csv` (first 100)", "compare-maze-15.csv", f"eb gamma={MAZE_GAMMA}"),
     ("Maze 20x20 `test-20.csv` (first 50)", "compare-maze-20.csv", f"eb gamma={MAZE_GAMMA}"),
     ("Maze 20x20 `test-20.csv` (first 50)", "compare-maze-20.csv",
