@@ -61,6 +61,17 @@ class ModelConfig(BaseModel):
                              f"{'sudoku' if self.order == 'solver' else 'maze'}")
         return self
 
+    def reads_grid(self, rows: int, cols: int) -> bool:
+        """Whether the model reads an r x c grid: its own shape, or (any_size) any shape up to it."""
+        if (rows, cols) == (self.rows, self.cols):
+            return True
+        return self.any_size and 1 <= rows <= self.rows and 1 <= cols <= self.cols
+
+    @property
+    def grid_limit(self) -> str:
+        """The grids it reads, in words: 'up to 20x20' (any_size) or '10x10'."""
+        return f"up to {self.rows}x{self.cols}" if self.any_size else f"{self.rows}x{self.cols}"
+
     @property
     def pick_values(self) -> int:
         """Values a pick token carries per cell: n digits (solver), 1 (path), 0 (raster)."""

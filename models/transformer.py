@@ -194,9 +194,8 @@ class PuzzleTransformer(nn.Module):
         r, c = shape
         if r * c != n_cells:
             raise ValueError(f"{n_cells} cells do not form a {r}x{c} grid; pass shape=(rows, cols)")
-        if (r, c) != (cfg.rows, cfg.cols) and not (cfg.any_size and 1 <= r <= cfg.rows and 1 <= c <= cfg.cols):
-            most = f"up to {cfg.rows}x{cfg.cols}" if cfg.any_size else f"{cfg.rows}x{cfg.cols}"
-            raise ValueError(f"the model reads grids {most}, got {r}x{c}")
+        if not cfg.reads_grid(r, c):
+            raise ValueError(f"the model reads grids {cfg.grid_limit}, got {r}x{c}")
         return r, c
 
     def _grid_bias(self, r: int, c: int, device) -> tuple[torch.Tensor, torch.Tensor]:

@@ -47,10 +47,12 @@ def memo_forward(model_fn: ModelFn, x: torch.Tensor, memos: list[Memo]) -> tuple
     recently used out first; a plain dict is unbounded).
     Updates ``memos`` in place and returns (logits [b, S, V], the rows that ran a pass)."""
     keys = [r.tobytes() for r in x.cpu().numpy()]
-    need = [i for i, k in enumerate(keys) if k not in memos[i]]
-    for i, k in enumerate(keys):            # a hit becomes the most recently used
+    need = []
+    for i, k in enumerate(keys):
         if k in memos[i]:
-            memos[i][k] = memos[i].pop(k)
+            memos[i][k] = memos[i].pop(k)   # a hit becomes the most recently used
+        else:
+            need.append(i)
     if need:
         out = model_fn(x[torch.tensor(need, device=x.device)])
         for j, i in enumerate(need):

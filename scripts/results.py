@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from puzzles.cli import Parser
-from puzzles.io import atomic_write_text
+from puzzles.io import atomic_write_text, csv_text
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -143,7 +143,6 @@ def readme_with_headline(text: str) -> str:
 
 def gather(out: str, paths: list[str]) -> None:
     """One CSV of several ``scripts.evaluate`` CSVs, a ``set`` column (each file's stem) first."""
-    from puzzles.io import csv_text
     rows, cols = [], ["set"]
     for p in paths:
         with open(p, newline="", encoding="utf-8") as f:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from puzzles import maze as mz
 from puzzles.data import shipped_sets
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ def file_pool(task, path: str) -> dict:
         raise ParseError(path, None, "training needs answers (an 'answer' column)")
     if task.name == "sudoku":
         return {"questions": np.asarray(qs), "answers": np.asarray(ans)}
-    from puzzles import maze as mz
     return {"tokens": np.stack([mz.encode(q, a) for q, a in zip(qs, ans)])}
 
 
@@ -65,15 +65,10 @@ def shipped_test_keys(task) -> set[bytes]:
     for path in shipped_sets(task.name):
         qs, ans = read_questions(task, str(path))
         if task.name == "maze":
-            keys.update(_item_key(task, mz_encode(q)) for q in qs)
+            keys.update(_item_key(task, mz.encode(q)) for q in qs)
         elif ans is not None:
             keys.update(_item_key(task, a) for a in np.asarray(ans))
     return keys
-
-
-def mz_encode(q):
-    from puzzles import maze as mz
-    return mz.encode(q)
 
 
 def eval_keys(task, evalset) -> set[bytes]:
@@ -81,7 +76,7 @@ def eval_keys(task, evalset) -> set[bytes]:
     if evalset is None:
         return set()
     if task.name == "maze":
-        return {_item_key(task, mz_encode(q)) for q in evalset}
+        return {_item_key(task, mz.encode(q)) for q in evalset}
     from puzzles import sudoku as sd
     return {_item_key(task, sd.solve(q, task.box)) for q in evalset}
 
@@ -100,7 +95,6 @@ def maze_stream_batch(pool: dict, rng: np.random.Generator, step: int):
     ``batch_cells // cells`` rows, each with one shortest path drawn uniformly as its
     target and a random symmetry that keeps the shape. Items whose question, under any of
     the 8 symmetries, a shipped test set or the validation set holds are skipped."""
-    from puzzles import maze as mz
     from puzzles.maze.solve import random_shortest_path
     from puzzles.tasks import Batch
     cfg = pool["cfg"]
@@ -164,7 +158,6 @@ def make_eval_set(task, cfg):
     if task.name == "sudoku":
         from puzzles import sudoku as sd
         return np.stack([sd.generate_one(cfg.eval_seed, i)[0] for i in range(cfg.eval_size)])
-    from puzzles import maze as mz
     if cfg.maze_max:        # the same number of mazes at each of four sizes across the range
         sides = sorted({cfg.maze_min, (cfg.maze_min + cfg.maze_max) // 2, (cfg.maze_min + 3 * cfg.maze_max) // 4,
                         cfg.maze_max})

@@ -14,6 +14,7 @@ import torch
 
 from models.checkpoint import pretrained
 from models.runtime import autocast
+from puzzles.io import ParseError
 from sampling import OPTIONS, ar_decode, pick_beam_decode, pick_decode, run_sampler
 from sampling.core import Memo, memo_cap
 from sampling.rules import make_select
@@ -216,11 +217,9 @@ def check_fits(model, task, questions, where: str, name: str = "the model") -> N
     cfg = model.cfg
     for i, q in enumerate(questions):
         r, c = q.shape[0] // 2, q.shape[1] // 2
-        if (r, c) == (cfg.rows, cfg.cols) or (cfg.any_size and r <= cfg.rows and c <= cfg.cols):
-            continue
-        from puzzles.io import ParseError
-        reads = f"mazes up to {cfg.rows}x{cfg.cols} cells" if cfg.any_size else f"{cfg.rows}x{cfg.cols} mazes only"
-        raise ParseError(where, None, f"maze {i + 1} is {r}x{c} cells; {name} reads {reads}")
+        if not cfg.reads_grid(r, c):
+            reads = f"mazes {cfg.grid_limit} cells" if cfg.any_size else f"{cfg.grid_limit} mazes only"
+            raise ParseError(where, None, f"maze {i + 1} is {r}x{c} cells; {name} reads {reads}")
 
 
 def puzzle_status(task, questions) -> list[str]:
