@@ -72,11 +72,14 @@ class _Open:
 def best_first_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rules_fn=None,
                       budget: int | torch.Tensor = 400, temperature: float = 0.0,
                       generator: torch.Generator | None = None,
-                      memos: list[Memo] | None = None, dive: bool = True) -> tuple[torch.Tensor, dict]:
+                      memos: list[Memo] | None = None, dive: bool = True, trace=None) -> tuple[torch.Tensor, dict]:
     """Best-first search from ``x`` [B, S]; ``budget`` is the most NFE per row (an int or a
     [B] tensor). ``memos``: per row, states already evaluated and their logits, extended in
     place. ``dive``: expand each node's child next, and go to the heap only at a dead end
-    (or a solution); False: every node, children too, waits its turn in the heap. Returns (x_out, stats) with the keys of ``sampling.search.guided_decode``:
+    (or a solution); False: every node, children too, waits its turn in the heap.
+    ``trace``: a ``sampling.trace.Trace`` recording each expansion (a pass on a state that
+    does not extend the previous one's child is where the search went back).
+    Returns (x_out, stats) with the keys of ``sampling.search.guided_decode``:
     ``backtracks`` counts discarded nodes, ``branches`` the expansions that did not
     continue the previous one's child."""
     if temperature > 0:
@@ -145,6 +148,7 @@ def best_first_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_
         sel = select(logp, mask, step, generator) & mask
         best = logp.max(-1).values
         rest = torch.logsumexp(logp.scatter(-1, proposal[..., None], float("-inf")), -1)  # log(1 - p)
+        ran_set = set(ran)
         for i, r in enumerate(active):
             row = rows[r]
             score, state, bans = row.node
@@ -154,11 +158,16 @@ def best_first_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_
                 counts["backtracks"][r] += 1
                 per_step[r].append(0)
                 expect[r] = None
+                if trace is not None and trace.wants(r):
+                    trace(r, state, logp[i], mask[i], torch.zeros_like(mask[i]), proposal[i], i not in ran_set)
                 continue
             cells = sel[i].nonzero()[:, 0]
             if not len(cells):                          # a step always commits: the most certain cell
                 cells = best[i].masked_fill(~mask[i], float("-inf")).argmax()[None]
             cells = cells[best[i, cells].argsort(descending=True)]     # the most certain first
+            if trace is not None and trace.wants(r):
+                trace(r, state, logp[i], mask[i], torch.zeros_like(mask[i]).index_fill(0, cells, True), proposal[i],
+                      i not in ran_set)
             child, acc = state.clone(), score
             for c, v, lp, lq in zip(cells.tolist(), proposal[i, cells].tolist(), best[i, cells].tolist(),
                                     rest[i, cells].tolist()):

@@ -124,8 +124,9 @@ def _propose(logp: torch.Tensor, temperature: float, generator) -> torch.Tensor:
 @torch.no_grad()
 def unmask_loop(model_fn: ModelFn, x: torch.Tensor, *, mask_id: int, select: SelectFn,
                 temperature: float = 0.0, generator: torch.Generator | None = None,
-                max_steps: int | None = None) -> tuple[torch.Tensor, dict]:
-    """Decode every MASK in ``x`` [B, S]; returns (x_out, stats).
+                max_steps: int | None = None, trace=None) -> tuple[torch.Tensor, dict]:
+    """Decode every MASK in ``x`` [B, S]; returns (x_out, stats). ``trace``: a
+    ``sampling.trace.Trace`` that records each pass (None: nothing is recorded).
 
     stats: ``nfe`` LongTensor [B] (forward passes that included the row),
     ``tokens_per_step`` list of per-row lists, ``model_seconds``, ``total_seconds``,
@@ -150,6 +151,8 @@ def unmask_loop(model_fn: ModelFn, x: torch.Tensor, *, mask_id: int, select: Sel
         sel = select(logp, mask, step, generator) & mask
         x[active] = torch.where(sel, proposal, xa)
         act = active.cpu()
+        if trace is not None:
+            trace.record_batch(act.tolist(), xa, logp, mask, sel, proposal)
         nfe[act] += 1
         for r, c in zip(act.tolist(), sel.sum(1).tolist()):
             per_step[r].append(c)

@@ -98,28 +98,28 @@ def make_select(name: str, options: dict):
     return SELECTS[name](**opts)
 
 
-def eb_sample(model_fn, x, *, mask_id, gamma=0.01, proxy="entropy", temperature=0.0, generator=None):
+def eb_sample(model_fn, x, *, mask_id, gamma=0.01, proxy="entropy", temperature=0.0, generator=None, trace=None):
     """Entropy-bounded sampler (Ben-Hamu et al. 2025)."""
     return unmask_loop(model_fn, x, mask_id=mask_id, select=eb_select(gamma, proxy),
-                       temperature=temperature, generator=generator)
+                       temperature=temperature, generator=generator, trace=trace)
 
 
-def topk_sample(model_fn, x, *, mask_id, k=1, proxy="confidence", temperature=0.0, generator=None):
+def topk_sample(model_fn, x, *, mask_id, k=1, proxy="confidence", temperature=0.0, generator=None, trace=None):
     """k positions per step, best first by the proxy."""
     return unmask_loop(model_fn, x, mask_id=mask_id, select=topk_select(k, proxy),
-                       temperature=temperature, generator=generator)
+                       temperature=temperature, generator=generator, trace=trace)
 
 
-def threshold_sample(model_fn, x, *, mask_id, tau=0.9, temperature=0.0, generator=None):
+def threshold_sample(model_fn, x, *, mask_id, tau=0.9, temperature=0.0, generator=None, trace=None):
     """Fast-dLLM confidence threshold."""
     return unmask_loop(model_fn, x, mask_id=mask_id, select=threshold_select(tau),
-                       temperature=temperature, generator=generator)
+                       temperature=temperature, generator=generator, trace=trace)
 
 
-def random_sample(model_fn, x, *, mask_id, steps=16, temperature=0.0, generator=None):
+def random_sample(model_fn, x, *, mask_id, steps=16, temperature=0.0, generator=None, trace=None):
     """Vanilla MDM: random positions on a fixed step schedule."""
     return unmask_loop(model_fn, x, mask_id=mask_id, select=random_select(steps),
-                       temperature=temperature, generator=generator)
+                       temperature=temperature, generator=generator, trace=trace)
 
 
 SAMPLERS = {"eb": eb_sample, "topk": topk_sample, "threshold": threshold_sample, "random": random_sample}
@@ -128,11 +128,12 @@ OPTIONS: dict[str, type[_Opts]] = {"eb": EBOptions, "topk": TopKOptions,
 
 
 def run_sampler(name: str, model_fn, x, *, mask_id: int, options: BaseModel | dict | None = None,
-                generator: torch.Generator | None = None):
-    """Look up ``name``, validate its options, and decode."""
+                generator: torch.Generator | None = None, trace=None):
+    """Look up ``name``, validate its options, and decode (``trace``: a
+    ``sampling.trace.Trace`` recording every pass, or None)."""
     if name not in SAMPLERS:
         raise KeyError(f"unknown sampler {name!r}; choose from {sorted(SAMPLERS)}")
     opts = options if isinstance(options, BaseModel) else OPTIONS[name](**(options or {}))
-    return SAMPLERS[name](model_fn, x, mask_id=mask_id, generator=generator, **opts.model_dump())
+    return SAMPLERS[name](model_fn, x, mask_id=mask_id, generator=generator, trace=trace, **opts.model_dump())
 
 

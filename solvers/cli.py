@@ -17,7 +17,9 @@ from puzzles.io import ParseError
 from puzzles.tasks import read_questions
 from sampling.search import SearchOptions, check_decoding
 from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status, sampler_options
+from sampling.trace import Trace
 from solvers.report import print_table, public, summarize, write_report
+from solvers.trace import trace_data, write_trace
 
 
 def add_runtime_flags(ap: argparse.ArgumentParser, device_default: str = "auto") -> None:
@@ -95,6 +97,10 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
                             else "('E' goal, 'X' path)"))
     ap.add_argument("--report", help="write a CSV with one row per puzzle: index, solved, reason, nfe, depth")
     ap.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
+    ap.add_argument("--trace", help="write every forward pass of the first --trace-limit puzzles: FILE.html, a "
+                                    "self-contained viewer (slider, arrow keys), or FILE.json, the same data. MDM "
+                                    "samplers, plain or with --search --strategy best")
+    ap.add_argument("--trace-limit", type=int, default=100, help="puzzles --trace records (default 100)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     return ap
 
@@ -134,10 +140,26 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
             raise UsageError(f"{flag}: must be >= {lo}, got {v}")
     if args.output_format != OUTPUT_STYLES[task_name][0] and (not args.output or not args.output.endswith(".txt")):
         raise UsageError(f"--output-format {args.output_format}: a .txt --output file is needed for that layout")
-    for flag in ("output", "report"):
+    check_trace(args, guided)
+    for flag in ("output", "report", "trace"):
         if getattr(args, flag):
             check_output(getattr(args, flag), f"--{flag}")
     return opts, guided
+
+
+def check_trace(args, guided: dict | None) -> None:
+    """--trace: a .html or .json file, an MDM sampler, no search but best-first. UsageError."""
+    if args.trace_limit < 1:
+        raise UsageError(f"--trace-limit: must be >= 1, got {args.trace_limit}")
+    if not args.trace:
+        return
+    if not args.trace.endswith((".html", ".json")):
+        raise UsageError(f"--trace {args.trace}: the file must end in .html (the viewer) or .json (the data)")
+    if args.sampler == "ar":
+        raise UsageError("--trace: records the MDM samplers' passes; not --sampler ar")
+    if guided and (guided["repair"] or (guided["search"] and guided["strategy"] != "best") or guided["complete"]):
+        raise UsageError("--trace: of the searches, only --search --strategy best is traced (not --repair, "
+                         "--complete or the branch search)")
 
 
 def option_error(e: ValidationError) -> str:
@@ -173,10 +195,11 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
     except (UsageError, RuntimeChoiceError, CheckpointError, ParseError) as e:
         return fail(str(e))
     status = puzzle_status(task, questions)
+    trace = Trace(args.trace_limit) if args.trace else None
     answers, stats = decode(model, task, questions, sampler=args.sampler, options=opts,
                             batch_size=args.batch_size, device=device, seed=args.seed,
                             progress=not args.quiet and args.puzzle is None, guided=guided,
-                            precision=precision)
+                            precision=precision, trace=trace)
     for i, st_ in enumerate(status):       # no answer exists: write the question back, unmarked
         if st_ != "ok":
             answers[i] = questions[i].copy()
@@ -198,6 +221,9 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
                   "unmarked (see --report)", file=sys.stderr)
     if args.report:
         write_report(args.report, s, status, stats["nfe"], depths)
+    if trace is not None:
+        write_trace(args.trace, trace_data(task, questions, answers, trace, s["_solved"], s["_reasons"], status,
+                                           stats["nfe"], label))
     if args.json:
         print(json.dumps(dict(public(s), sampler=args.sampler, options=opts, guided=guided, checkpoint=str(ckpt),
                               precision=precision, threads=torch.get_num_threads())))

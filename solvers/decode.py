@@ -69,7 +69,7 @@ def decode(model, task, questions, **kw) -> tuple[list, dict]:
         r, c = shape[0] // 2, shape[1] // 2
         sub = dataclasses.replace(task, rows=r, cols=c)
         fn = model.at_shape(r, c) if any_size else model
-        ans, st = decode_shape(model, fn, sub, [questions[i] for i in idx], **kw)
+        ans, st = decode_shape(model, fn, sub, [questions[i] for i in idx], ids=idx, **kw)
         for j, i in enumerate(idx):
             answers[i], out["tokens_per_step"][i] = ans[j], st["tokens_per_step"][j]
         out["nfe"][idx] = st["nfe"]
@@ -84,7 +84,7 @@ def decode(model, task, questions, **kw) -> tuple[list, dict]:
 
 def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dict, batch_size: int, device: str,
                  seed: int = 0, progress: bool = True, guided: dict | None = None,
-                 precision: str = "fp32") -> tuple[list, dict]:
+                 precision: str = "fp32", trace=None, ids: list[int] | None = None) -> tuple[list, dict]:
     """Decode ``questions`` that all have the task's shape with ``model_fn`` (MDM samplers)
     or ``model`` (ARM); returns (answers in the task's form, stats).
 
@@ -92,7 +92,11 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
     sets autocast for the forward passes; the logits stay float32 either way.
 
     ``guided``: SearchOptions fields (repair, search, ...) to decode with the task's
-    conflict check after every step (MDM samplers only)."""
+    conflict check after every step (MDM samplers only).
+
+    ``trace``: a ``sampling.trace.Trace`` recording each pass of the plain samplers and of
+    best-first search; ``ids``: the questions' indices in the caller's list (default: their
+    order here), the ids the trace keeps."""
     from tqdm import tqdm
     gen = torch.Generator().manual_seed(seed)
     n = len(questions)
@@ -106,6 +110,8 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
         for s in tqdm(range(0, n, batch_size), desc=f"decode ({sampler})", file=sys.stderr,
                       disable=not progress, unit="batch"):
             qs = questions[s:s + batch_size]
+            if trace is not None:
+                trace.begin(ids[s:s + batch_size] if ids is not None else range(s, s + len(qs)))
             if sampler == "ar":
                 ans, st = arm_decode(model, task, qs, device, temperature=options.get("temperature", 0.0),
                                      generator=gen, beam=options.get("beam", 1))
@@ -122,7 +128,8 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
                 memos = [Memo(cap) for _ in range(len(x))]
                 if strategy == "best":
                     from sampling.bestfirst import best_first_decode
-                    out, st = best_first_decode(model_fn, x, **kw, budget=so["search_budget"], memos=memos)
+                    out, st = best_first_decode(model_fn, x, **kw, budget=so["search_budget"], memos=memos,
+                                                trace=trace)
                 else:
                     out, st = guided_decode(model_fn, x, **kw, **so, memos=memos)
                 if complete:
@@ -132,7 +139,8 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
                     acc.extend(st[k])
             else:
                 x = torch.from_numpy(task.encode(qs)).to(device)
-                out, st = run_sampler(sampler, model_fn, x, mask_id=task.mask_id, options=options, generator=gen)
+                out, st = run_sampler(sampler, model_fn, x, mask_id=task.mask_id, options=options, generator=gen,
+                                      trace=trace)
             answers.extend(ans if sampler == "ar" else task.decode(out.cpu().numpy(), qs))
             nfe[s:s + len(qs)] = st["nfe"].numpy()
             tokens_per_step.extend(st["tokens_per_step"])
