@@ -16,8 +16,8 @@ from puzzles.data import dataset
 from puzzles.io import ParseError
 from puzzles.tasks import read_questions
 from sampling.search import SearchOptions, check_decoding
-from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status, sampler_options
 from sampling.trace import Trace
+from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status, sampler_options
 from solvers.report import print_table, public, summarize, write_report
 from solvers.trace import trace_data, write_trace
 
