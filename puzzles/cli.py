@@ -22,6 +22,9 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kw):
         kw.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        invoked = Path(sys.argv[0]).name
+        if invoked.startswith("mdm-"):      # run as a console command (mdm-sudoku, ...): name it so
+            kw["prog"] = invoked
         super().__init__(*args, **kw)
 
     def error(self, message: str):

@@ -58,3 +58,19 @@ def test_wheel_runs_from_a_fresh_venv_in_any_directory(tmp_path):
     run([str(py), "-m", "scripts.bench_sampling", "--limit", "4"], cwd=work)
     run([str(py), "-m", "scripts.bench_train", "--steps", "1", "--warmup", "0", "--no-compile"], cwd=work)
     run([str(py), "-m", "puzzles.generate", "maze", "--count", "2", "--out", "m.csv"], cwd=work)
+    # the console commands (pyproject [project.scripts]) run the same entry points
+    bin_ = venv / "bin"
+    run([str(bin_ / "mdm-generate"), "sudoku", "--count", "3", "--out", "s.csv"], cwd=work)
+    out = run([str(bin_ / "mdm-sudoku"), "--input", "s.csv", "--quiet", "--json", "--output", "a.txt",
+               "--trace", "t.html"], cwd=work)
+    assert json.loads(out.strip().splitlines()[-1])["n"] == 3 and (work / "t.html").is_file()
+    assert "3/3 solved" in run([str(bin_ / "mdm-verify"), "sudoku", "--questions", "s.csv", "--answers", "a.txt"],
+                            cwd=work)
+    out = run([str(bin_ / "mdm-maze"), "--input", "m.csv", "--quiet", "--json"], cwd=work)
+    assert json.loads(out.strip().splitlines()[-1])["n"] == 2
+    run([str(bin_ / "mdm-evaluate"), "--task", "sudoku", "--limit", "3", "--points", "eb", "--quiet",
+         "--csv", "e.csv"], cwd=work)
+    run([str(bin_ / "mdm-train"), "--config", "maze-mdm", "--steps", "1", "--pool-size", "4", "--eval-size", "0",
+         "--out", "t2.pt"], cwd=work)
+    for cmd in ("mdm-sudoku", "mdm-maze", "mdm-generate", "mdm-verify", "mdm-train", "mdm-evaluate"):
+        assert run([str(bin_ / cmd), "--help"], cwd=work).startswith(f"usage: {cmd}")
