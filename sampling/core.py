@@ -124,9 +124,12 @@ def _propose(logp: torch.Tensor, temperature: float, generator) -> torch.Tensor:
 @torch.no_grad()
 def unmask_loop(model_fn: ModelFn, x: torch.Tensor, *, mask_id: int, select: SelectFn,
                 temperature: float = 0.0, generator: torch.Generator | None = None,
-                max_steps: int | None = None, trace=None) -> tuple[torch.Tensor, dict]:
+                max_steps: int | None = None, trace=None, remask=None) -> tuple[torch.Tensor, dict]:
     """Decode every MASK in ``x`` [B, S]; returns (x_out, stats). ``trace``: a
     ``sampling.trace.Trace`` that records each pass (None: nothing is recorded).
+    A rule with ``uses_rows`` gets the rows' ids (their rows in ``x``) as a fifth argument,
+    to keep state across passes. ``remask(logp, xa, rows) -> bool [b, S]``: filled
+    positions to mask again before the rule chooses (``sampling.rivals``); None: none.
 
     stats: ``nfe`` LongTensor [B] (forward passes that included the row),
     ``tokens_per_step`` list of per-row lists, ``model_seconds``, ``total_seconds``,
@@ -146,11 +149,14 @@ def unmask_loop(model_fn: ModelFn, x: torch.Tensor, *, mask_id: int, select: Sel
             torch.cuda.synchronize()
         model_s += time.perf_counter() - t0
         logp = torch.log_softmax(logits.float(), dim=-1)             # (b, S, V)
+        act = active.cpu()
+        if remask is not None:
+            xa = xa.masked_fill(remask(logp, xa, act), mask_id)
         mask = xa == mask_id
         proposal = _propose(logp, temperature, generator)
-        sel = select(logp, mask, step, generator) & mask
+        rows = (act.tolist(),) if getattr(select, "uses_rows", False) else ()
+        sel = select(logp, mask, step, generator, *rows) & mask
         x[active] = torch.where(sel, proposal, xa)
-        act = active.cpu()
         if trace is not None:
             trace.record_batch(act.tolist(), xa, logp, mask, sel, proposal)
         nfe[act] += 1

@@ -125,6 +125,17 @@ def random_sample(model_fn, x, *, mask_id, steps=16, temperature=0.0, generator=
 SAMPLERS = {"eb": eb_sample, "topk": topk_sample, "threshold": threshold_sample, "random": random_sample}
 OPTIONS: dict[str, type[_Opts]] = {"eb": EBOptions, "topk": TopKOptions,
                                    "threshold": ThresholdOptions, "random": RandomOptions}
+# The rules a search can drive (it calls them without row ids and writes only masks).
+SEARCHABLE = ("eb", "topk", "threshold", "random")
+
+
+def _register_rivals() -> None:
+    from sampling import rivals
+    SAMPLERS.update(klass=rivals.klass_sample, dilated=rivals.dilated_sample, remask=rivals.remask_sample)
+    OPTIONS.update(klass=rivals.KLASSOptions, dilated=rivals.DilatedOptions, remask=rivals.RemaskOptions)
+
+
+_register_rivals()
 
 
 def run_sampler(name: str, model_fn, x, *, mask_id: int, options: BaseModel | dict | None = None,

@@ -79,9 +79,13 @@ class SearchOptions(BaseModel):
         return self
 
 
-def check_decoding(options: dict, guided: dict | None) -> None:
+def check_decoding(options: dict, guided: dict | None, sampler: str = "eb") -> None:
     """Constraints across the sampler's options and the search's, checked before any model
     loads (the CLIs and ``scripts.evaluate`` call this one function). ValueError."""
+    from sampling.rules import SEARCHABLE
+    if guided and sampler not in SEARCHABLE:
+        raise ValueError(f"repair, search and rules drive the rules {', '.join(SEARCHABLE)}; "
+                         f"sampler {sampler} keeps its own state across passes and decodes only plainly")
     if guided and guided.get("strategy") == "best" and options.get("temperature", 0.0) > 0:
         raise ValueError("strategy best (--strategy best) decodes greedily: use it with temperature 0 "
                          f"(got {options['temperature']})")

@@ -34,7 +34,7 @@ def parse_point(spec: str) -> tuple[str, dict, dict | None]:
     g = {k: kv.pop(k) for k in list(kv) if k in SearchOptions.model_fields}
     try:
         opts, guided = OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
-        check_decoding(opts, guided)
+        check_decoding(opts, guided, name)
         return name, opts, guided
     except ValueError as e:
         if not isinstance(e, ValidationError):

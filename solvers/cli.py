@@ -44,15 +44,25 @@ OUTPUT_STYLES = {"sudoku": ("ours", "reasoning-gym"), "maze": ("ours", "maze-dat
 
 def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.ArgumentParser:
     ap = Parser(prog=f"python -m solvers.{task_name}", description=doc.split("\n")[0], epilog=doc)
-    ap.add_argument("--sampler", choices=["eb", "topk", "threshold", "random", "ar"], default="eb",
+    ap.add_argument("--sampler", choices=["eb", "topk", "threshold", "random", "klass", "dilated", "remask", "ar"],
+                    default="eb",
                     help="eb: entropy bounded; topk: k per step; threshold: confidence > tau; "
-                         "random: vanilla MDM on a step schedule; ar: the autoregressive baseline (default: eb)")
-    ap.add_argument("--gamma", type=float, help="eb: bound on summed entropy minus the largest, in nats (default: "
+                         "random: vanilla MDM on a step schedule; klass: confident and stable (KL) positions; "
+                         "dilated: spread-out groups on a fixed schedule; remask: eb that masks doubted "
+                         "values again; ar: the autoregressive baseline (default: eb). See sampling/rivals.py")
+    ap.add_argument("--gamma", type=float, help="eb, remask: bound on summed entropy minus the largest, in nats (default: "
                                                 "the checkpoint's validated gamma, meta.eb_gamma, else 0.01)")
     ap.add_argument("--proxy", choices=["entropy", "confidence", "margin"],
                     help="eb/topk: order of the positions (default: entropy for eb, confidence for topk)")
     ap.add_argument("--k", type=int, help="topk: positions per step (default 1)")
-    ap.add_argument("--tau", type=float, help="threshold: confidence threshold (default 0.9)")
+    ap.add_argument("--tau", type=float, help="threshold, klass: confidence threshold (default 0.9)")
+    ap.add_argument("--kl", type=float, help="klass: largest KL (nats) between two passes' predictions for a "
+                                             "stable position (default 0.01)")
+    ap.add_argument("--block", type=int, help="dilated: positions per block, blocks in turn (default 0: one block)")
+    ap.add_argument("--remask-tau", type=float, help="remask: mask a decoded value again when its probability "
+                                                     "falls below this (default 0.5)")
+    ap.add_argument("--remask-per-step", type=int, help="remask: most values masked again per pass (default 1)")
+    ap.add_argument("--remask-budget", type=int, help="remask: most values masked again per puzzle (default 8)")
     ap.add_argument("--steps", type=int, help="random: decoding steps per puzzle (default 16)")
     ap.add_argument("--temperature", type=float, default=0.0, help="0: argmax values (default); >0 draws values")
     ap.add_argument("--beam", type=int, default=1,
@@ -132,7 +142,7 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
         except ValidationError as e:
             raise UsageError(option_error(e)) from None
     try:
-        check_decoding(opts, guided)
+        check_decoding(opts, guided, args.sampler)
     except ValueError as e:
         raise UsageError(str(e)) from None
     for flag, v, lo in (("--limit", args.limit, 1), ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):
@@ -179,7 +189,7 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
         device, precision = apply_runtime_flags(args)
         model, ck = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
                                vocab=task.vocab(), device=device)
-        if args.sampler == "eb" and args.gamma is None and ck["meta"].get("eb_gamma") is not None:
+        if args.sampler in ("eb", "remask") and args.gamma is None and ck["meta"].get("eb_gamma") is not None:
             opts = dict(opts, gamma=float(ck["meta"]["eb_gamma"]))   # the gamma chosen on validation
         if opts.get("beam", 1) > 1 and model.cfg.order == "raster":
             raise UsageError(f"--beam: {Path(ckpt).name} decodes in raster order; beam search applies to "

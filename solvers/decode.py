@@ -25,7 +25,7 @@ def default_checkpoint(task: str, sampler: str) -> Path:
     return pretrained(f"{task}-{'arm' if sampler == 'ar' else 'mdm'}.pt")
 
 
-_SAMPLER_FLAGS = ("gamma", "proxy", "k", "tau", "steps")
+_SAMPLER_FLAGS = ("gamma", "proxy", "k", "tau", "steps", "kl", "block", "remask_tau", "remask_per_step", "remask_budget")
 
 
 def sampler_options(args) -> dict:
