@@ -20,6 +20,11 @@ interval, NFE, NFE / depth, parameters, training examples)::
     python -m scripts.evaluate --task sudoku --compare
     python -m scripts.evaluate --task maze --compare --arm-checkpoint runs/a.pt runs/b.pt
 
+EB against the samplers published after it (KLASS, dilated unmasking, remasking; three
+settings each, sampling/rivals.py)::
+
+    python -m scripts.evaluate --input datasets/sudoku/hard.csv --rivals --csv R.csv --plot R.png
+
 Test-time scaling (solve rate against the NFE budget; Sudoku)::
 
     python -m scripts.evaluate --input datasets/sudoku/hard.csv --scaling --points \
@@ -54,7 +59,7 @@ from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
 from puzzles.io import ParseError, atomic_write_figure, atomic_write_text, csv_text, plain_log_axis, pyplot
 from puzzles.tasks import get_task, read_questions
-from scripts.points import DEFAULT_POINTS, arm_label, label, parse_point
+from scripts.points import DEFAULT_POINTS, RIVAL_POINTS, arm_label, label, parse_point
 from scripts.scaling import scaling_report
 from solvers.cli import add_runtime_flags, apply_runtime_flags
 from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status
@@ -94,7 +99,8 @@ def plot(rows: list[dict], depth: float | None, path: str, task: str, title: str
         return False
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, style in (("eb", "o-"), ("topk", "s-"), ("threshold", "^-"), ("random", "x--"),
-                        ("eb+guided", "D-"), ("topk+guided", "P-")):
+                        ("eb+guided", "D-"), ("topk+guided", "P-"), ("klass", "v-"), ("dilated", "<--"),
+                        ("remask", ">-")):
         pts = sorted((r["nfe_mean"], 100 * r["solve_rate"]) for r in rows if r["sampler"] == name)
         if pts:
             ax.plot(*zip(*pts), style, label=name)
@@ -128,6 +134,8 @@ def main(argv=None) -> int:
                          "(default: every shipped ARM of the task)")
     ap.add_argument("--points", nargs="+", default=None,
                     help="sampler points as NAME:KEY=VAL,... or 'ar' (default: the full sweep)")
+    ap.add_argument("--rivals", action="store_true",
+                    help="EB beside KLASS, dilated unmasking and remasking, three settings each (and top-1)")
     ap.add_argument("--compare", action="store_true",
                     help="the MDM-against-ARM table: points topk:k=1, eb:gamma=GAMMA and ar")
     ap.add_argument("--gamma", type=float, default=0.01, help="EB gamma of --compare (default 0.01)")
@@ -150,8 +158,8 @@ def main(argv=None) -> int:
     csv_path = a.csv or f"eval-{a.task}.csv"
     png = a.plot or f"eval-{a.task}.png"
     try:
-        if a.compare and a.points:
-            raise UsageError("--compare chooses its own points; drop --points")
+        if (a.compare or a.rivals) and a.points or a.compare and a.rivals:
+            raise UsageError("--compare and --rivals choose their own points: one of them, without --points")
         if a.scaling and (a.task != "sudoku" or a.compare):
             raise UsageError("--scaling: Sudoku only, and not with --compare")
         if a.arm_beam and not a.compare:
@@ -159,7 +167,7 @@ def main(argv=None) -> int:
         if any(k < 2 for k in a.arm_beam):
             raise UsageError(f"--arm-beam: widths must be >= 2 (1 is the greedy 'ar' row), got {a.arm_beam}")
         specs = a.points or (["topk:k=1", f"eb:gamma={a.gamma}", "ar"] + [f"ar:beam={k}" for k in a.arm_beam]
-                             if a.compare else DEFAULT_POINTS)
+                             if a.compare else RIVAL_POINTS if a.rivals else DEFAULT_POINTS)
         try:
             points = [parse_point(p) for p in specs]
         except ValueError as e:

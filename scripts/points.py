@@ -11,6 +11,12 @@ DEFAULT_POINTS = (["eb:gamma=" + g for g in ("0", "0.001", "0.01", "0.1", "0.3",
                   + [f"topk:k={k}" for k in (1, 2, 4, 8)]
                   + [f"threshold:tau={t}" for t in (0.99, 0.9, 0.7)]
                   + [f"random:steps={s}" for s in (8, 16, 32, 64)] + ["ar"])
+# ``scripts.evaluate --rivals``: EB beside the samplers published after it, three settings each.
+RIVAL_POINTS = (["topk:k=1"] + ["eb:gamma=" + g for g in ("0.001", "0.01", "0.1", "0.3")]
+                + ["klass:tau=0.9,kl=0.01", "klass:tau=0.8,kl=0.05", "klass:tau=0.99,kl=0.001"]
+                + ["dilated:block=0", "dilated:block=32", "dilated:block=8"]
+                + ["remask:remask_tau=0.5", "remask:remask_tau=0.3",
+                   "remask:remask_tau=0.7,remask_budget=16"])
 
 
 def parse_point(spec: str) -> tuple[str, dict, dict | None]:
@@ -53,8 +59,9 @@ def arm_label(order: str, opts: dict) -> str:
 
 
 def label(name: str, opts: dict, guided: dict | None = None) -> str:
-    key = {"eb": "gamma", "topk": "k", "threshold": "tau", "random": "steps"}.get(name)
-    out = name if key is None else f"{name} {key}={opts[key]}"
+    keys = {"eb": ("gamma",), "topk": ("k",), "threshold": ("tau",), "random": ("steps",), "klass": ("tau", "kl"),
+            "dilated": ("block",), "remask": ("gamma", "remask_tau", "remask_budget")}.get(name, ())
+    out = " ".join([name] + [f"{k.replace('remask_', 'r')}={opts[k]}" for k in keys])
     if guided:
         out += f" +repair {guided['repair']}" if guided["repair"] else ""
         out += f" +rules {guided['rules']}" if guided.get("rules", "none") != "none" else ""
