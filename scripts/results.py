@@ -34,20 +34,20 @@ MAZE_GAMMA = "0.01"      #: EB gamma for mazes, chosen on validation mazes (docs
 #: (title, csv, command that wrote it, columns)
 TABLES = [
     ("Sudoku: solve rate against NFE (first 300 of `datasets/sudoku/test.csv`)", "eval-sudoku.csv",
-     f"{_EVAL} --task sudoku --limit 300 --csv docs/eval-sudoku.csv --plot docs/eval-sudoku.png --points "
+     (f"{_EVAL} --task sudoku --limit 300 --csv docs/eval-sudoku.csv --plot docs/eval-sudoku.png --points "
      "eb:gamma=0.001 eb:gamma=0.01 eb:gamma=0.1 eb:gamma=1 topk:k=1 topk:k=4 threshold:tau=0.9 random:steps=16 "
-     "eb:gamma=0.01,repair=8", EVAL_COLS),
+     "eb:gamma=0.01,repair=8"), EVAL_COLS),
     ("Sudoku: the MDM against same-size ARMs (`datasets/sudoku/test.csv`)", "compare-sudoku.csv",
-     f"{_EVAL} --task sudoku --compare --arm-beam 2 4 8 16 --csv docs/compare-sudoku.csv "
-     "--plot docs/compare-sudoku.png", EVAL_COLS),
+     (f"{_EVAL} --task sudoku --compare --arm-beam 2 4 8 16 --csv docs/compare-sudoku.csv "
+     "--plot docs/compare-sudoku.png"), EVAL_COLS),
     ("Hard Sudoku: search and rules (`datasets/sudoku/hard.csv`)", "eval-hard.csv",
      "see docs/search.md for the --points of this table", EVAL_COLS),
 ] + [
     (f"Mazes {title}: top-1, EB, the ARMs and best-first search (`datasets/maze/{name}`)",
      f"compare-maze{suffix}.csv",
-     f"{_EVAL} --task maze --input datasets/maze/{name}{limit} --points topk:k=1 eb:gamma={MAZE_GAMMA} ar "
+     (f"{_EVAL} --task maze --input datasets/maze/{name}{limit} --points topk:k=1 eb:gamma={MAZE_GAMMA} ar "
      f"eb:gamma={MAZE_GAMMA},search=1,strategy=best,search_budget=100 --csv docs/compare-maze{suffix}.csv "
-     f"--plot docs/compare-maze{suffix}.png", EVAL_COLS)
+     f"--plot docs/compare-maze{suffix}.png"), EVAL_COLS)
     for title, name, suffix, limit in (
         ("6x6", "test-6.csv", "-6", ""),
         ("10x10, Wilson, far ends (first 200)", "test.csv", "", " --limit 200"),
@@ -55,11 +55,11 @@ TABLES = [
         ("15x15 (first 100)", "test-15.csv", "-15", " --limit 100"),
         ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50"))
 ] + [
-    ("Mazes by generator and size: fresh sets, top-1 and EB (none shipped; made by runs of "
-     "`puzzles.generate maze` and `scripts.maze_dataset_sets`, see models.md)", "maze-kinds.csv",
-     f"for each set S: python -m scripts.evaluate --task maze --input S.csv --points topk:k=1 eb:gamma={MAZE_GAMMA} "
+    (("Mazes by generator and size: fresh sets, top-1 and EB (none shipped; made by runs of "
+     "`puzzles.generate maze` and `scripts.maze_dataset_sets`, see models.md)"), "maze-kinds.csv",
+     (f"for each set S: python -m scripts.evaluate --task maze --input S.csv --points topk:k=1 eb:gamma={MAZE_GAMMA} "
      "--csv runs/kinds/S.csv (20x20: EB only, --limit 25); then python -m scripts.results --gather "
-     "docs/maze-kinds.csv runs/kinds/*.csv", ["set"] + EVAL_COLS[1:]),
+     "docs/maze-kinds.csv runs/kinds/*.csv"), ["set"] + EVAL_COLS[1:]),
 ]
 
 #: headline rows: (set, csv, label of the row)
@@ -111,10 +111,10 @@ def table(rows: list[dict], cols: list[str]) -> str:
 
 def results_md() -> str:
     parts = ["# Results", "",
-             "Written by `python -m scripts.results` from the CSVs beside this file; each CSV was written by "
+             ("Written by `python -m scripts.results` from the CSVs beside this file; each CSV was written by "
              "the command above its table. Solved: the verifier accepts the answer. NFE: forward passes per "
              "puzzle (definitions in the README). 95% CI: Wilson interval. Model cards: "
-             "[models.md](models.md); search: [search.md](search.md); speed: [speed.md](speed.md).", ""]
+             "[models.md](models.md); search: [search.md](search.md); speed: [speed.md](speed.md)."), ""]
     for title, name, cmd, cols in TABLES:
         rows = read_csv(name)
         if "budget" in rows[0]:

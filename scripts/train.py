@@ -32,8 +32,15 @@ from puzzles.cli import Parser, UsageError, check_output, fail, strict_bool
 from puzzles.io import ParseError
 from puzzles.tasks import get_task
 from scripts.train_config import _RUNTIME, TrainConfig, config_error, load_resume_state, read_config, resolve_config
-from scripts.train_data import (BatchStream, eval_keys, file_pool, make_eval_set, make_hard_eval_set, make_pool,
-                                shipped_test_keys)
+from scripts.train_data import (
+    BatchStream,
+    eval_keys,
+    file_pool,
+    make_eval_set,
+    make_hard_eval_set,
+    make_pool,
+    shipped_test_keys,
+)
 
 
 def lr_at(cfg: TrainConfig, step: int, total: int | None = None) -> float:

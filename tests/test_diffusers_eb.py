@@ -45,5 +45,5 @@ def test_eb_commits_what_diffusers_entropy_bound_scheduler_accepts(gamma):
         return sel
 
     with torch.inference_mode():
-        out, st = unmask_loop(model, x, mask_id=task.mask_id, select=both)
+        _out, st = unmask_loop(model, x, mask_id=task.mask_id, select=both)
     assert passes == int(st["nfe"].sum()) >= 200 and commits == int((x == task.mask_id).sum())

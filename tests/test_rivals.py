@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from helpers import TableModel
+
 from sampling import SAMPLERS, run_sampler
 from sampling.rivals import dilated_pass
 from sampling.search import check_decoding
@@ -42,7 +42,7 @@ class Drifting:
 
 
 def test_klass_does_not_commit_confident_positions_whose_prediction_moves():
-    out, st = run_sampler("klass", Drifting(4), torch.full((1, 4), 2), mask_id=2,
+    _out, st = run_sampler("klass", Drifting(4), torch.full((1, 4), 2), mask_id=2,
                           options={"tau": 0.9, "kl": 1e-4})
     assert st["tokens_per_step"][0] == [1, 1, 1, 1]
 

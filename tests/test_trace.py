@@ -121,6 +121,22 @@ def test_maze_trace_and_trace_flag_errors(tmp_path, capsys):
         assert not (tmp_path / "x.html").exists()
 
 
+def test_trace_strip_draws_a_png_and_refuses_what_is_not_a_trace(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from scripts import trace_strip
+    t = tmp_path / "t.json"
+    assert _run(sudoku_cli.main, ["--limit", "2", "--trace", str(t), "--quiet"], capsys) == 0
+    assert trace_strip.main([str(t), str(tmp_path / "s.png"), "--puzzle", "2", "--steps", "3"]) == 0
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+    (tmp_path / "bad.json").write_text('{"x": 1}')
+    for argv, words in (([str(tmp_path / "bad.json"), str(tmp_path / "b.png")], "not a --trace JSON"),
+                        ([str(t), str(tmp_path / "b.png"), "--puzzle", "3"], "puzzles 1-2"),
+                        ([str(t), str(tmp_path / "b.png"), "--steps", "0"], "--steps")):
+        assert trace_strip.main(argv) == 2
+        assert words in capsys.readouterr().err
+    assert not (tmp_path / "b.png").exists()
+
+
 def _chromium() -> str | None:
     return next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 
