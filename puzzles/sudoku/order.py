@@ -17,20 +17,14 @@ from __future__ import annotations
 import numpy as np
 
 from puzzles.sudoku.grid import DEFAULT_BOX, Box
-from puzzles.sudoku.rules import _units, candidates
+from puzzles.sudoku.rules import candidates, singles_round
 
 
 def round_singles(grid: np.ndarray, box: Box = DEFAULT_BOX) -> dict[int, int]:
-    """Naked and hidden singles of one grid [n*n] (0 = blank): {cell: value}."""
-    g = np.asarray(grid, dtype=np.int64).reshape(-1)
-    cand = candidates(g[None], box)[0] & (g == 0)[:, None]           # (cells, n)
-    out = {int(c): int(cand[c].argmax()) + 1 for c in np.nonzero(cand.sum(1) == 1)[0]}
-    units = _units(box)
-    places = cand[units]                                               # (3n, n cells, n digits)
-    for u, d in zip(*np.nonzero(places.sum(1) == 1)):
-        c = int(units[u][places[u, :, d].argmax()])
-        out.setdefault(c, int(d) + 1)
-    return dict(sorted(out.items()))
+    """Naked and hidden singles of one grid [n*n] (0 = blank): {cell: value}, by cell
+    (one ``rules.singles_round``)."""
+    fill = singles_round(np.asarray(grid, dtype=np.int64).reshape(1, -1), box)[0][0]
+    return {int(c): int(fill[c]) for c in np.nonzero(fill)[0]}
 
 
 def solver_order(puzzle: np.ndarray, solution: np.ndarray, box: Box = DEFAULT_BOX) -> np.ndarray:

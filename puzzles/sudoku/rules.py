@@ -36,34 +36,49 @@ def candidates(grids: np.ndarray, box: Box = DEFAULT_BOX) -> np.ndarray:
     return np.where((g > 0)[..., None], oh, ~used)
 
 
+def singles_round(grids: np.ndarray, box: Box = DEFAULT_BOX) -> tuple[np.ndarray, np.ndarray]:
+    """One synchronous round of singles on partial grids [N, n*n] (0 = blank): every naked
+    and hidden single of each grid as it stands, from filled peers only (no carried
+    eliminations). The one singles rule of the package: ``propagate``, ``singles_depth``
+    and the ARM's solver order (``order.round_singles``) are rounds of it.
+
+    Returns (fills [N, n*n]: the digit a blank gets this round, else 0; contradiction [N]:
+    a repeated digit in a unit, a blank with no candidate, or a digit with no place left in
+    a unit that lacks it). A contradictory grid gets no fills."""
+    n = box[0] * box[1]
+    g = np.asarray(grids, dtype=np.int64).reshape(-1, n * n)
+    units = _units(box)
+    cand = candidates(g, box)
+    oh = g[..., None] == np.arange(1, n + 1)
+    per_unit = oh[:, units].sum(2)                                    # (N, 3n, n) placed count
+    blank = g == 0
+    places = (cand & blank[..., None])[:, units].sum(2)               # (N, 3n, n)
+    bad = ((per_unit > 1).any((1, 2)) | (blank & ~cand.any(2)).any(1)
+           | ((places == 0) & (per_unit == 0)).any((1, 2)))
+    fill = np.zeros_like(g)
+    naked = blank & (cand.sum(2) == 1)
+    fill[naked] = cand[naked].argmax(1) + 1
+    hidden = (places == 1) & (per_unit == 0)                           # (N, 3n, n)
+    for b, u, d in zip(*np.nonzero(hidden & ~bad[:, None, None])):
+        cells = units[u]
+        c = cells[(cand[b, cells, d] & blank[b, cells]).argmax()]
+        fill[b, c] = d + 1
+    fill[bad] = 0
+    return fill, bad
+
+
 def propagate(grids: np.ndarray, box: Box = DEFAULT_BOX) -> tuple[np.ndarray, np.ndarray]:
-    """Fill naked and hidden singles in rounds to a fixed point.
+    """Rounds of ``singles_round`` to a fixed point.
 
     Returns (filled grids [N, n*n], contradiction bool [N]): a blank with no candidate,
     a digit with no place left in a unit, or a repeated digit in a unit."""
-    br, bc = box
-    n = br * bc
+    n = box[0] * box[1]
     g = np.array(grids, dtype=np.int64).reshape(-1, n * n)
-    units = _units(box)
     bad = np.zeros(len(g), bool)
     while True:
-        cand = candidates(g, box)
-        oh = g[..., None] == np.arange(1, n + 1)
-        per_unit = oh[:, units].sum(2)                                # (N, 3n, n) placed count
-        bad |= (per_unit > 1).any((1, 2))
-        blank = g == 0
-        bad |= (blank & ~cand.any(2)).any(1)
-        places = (cand & blank[..., None])[:, units].sum(2)          # (N, 3n, n)
-        bad |= ((places == 0) & (per_unit == 0)).any((1, 2))
-        fill = np.zeros_like(g)
-        naked = blank & (cand.sum(2) == 1)
-        fill[naked] = cand[naked].argmax(1) + 1
-        hidden = (places == 1) & (per_unit == 0)                       # (N, 3n, n)
-        for b, u, d in zip(*np.nonzero(hidden & ~bad[:, None, None])):
-            cells = units[u]
-            c = cells[(cand[b, cells, d] & blank[b, cells]).argmax()]
-            fill[b, c] = d + 1
+        fill, now = singles_round(g, box)
+        bad |= now
         fill[bad] = 0
         if not fill.any():
             return g, bad
-        g = np.where(blank & (fill > 0), fill, g)
+        g = np.where((g == 0) & (fill > 0), fill, g)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from puzzles.sudoku.grid import DEFAULT_BOX, Box, Geometry, geometry
+from puzzles.sudoku.rules import singles_round
 
 
 def _init(puzzle: np.ndarray, geo: Geometry):
@@ -176,50 +177,19 @@ def check_puzzle(puzzle: np.ndarray, box: Box = DEFAULT_BOX) -> str:
 
 
 def singles_depth(puzzle: np.ndarray, box: Box = DEFAULT_BOX) -> int | None:
-    """Synchronous rounds of 'fill every naked and hidden single at once' until solved.
+    """Synchronous rounds of 'fill every naked and hidden single at once' until solved
+    (``rules.singles_round``, the package's one singles rule).
 
     Candidates come from filled peers only (no carried eliminations), so each round is
     what one forward pass of a perfect single-step deducer could commit. None when a
-    round finds nothing while blanks remain, or the givens clash.
+    round finds nothing while blanks remain, or the grid is contradictory.
     """
-    geo = geometry(box)
-    n, full = geo.n, (1 << geo.n) - 1
-    grid = [int(v) for v in puzzle]
+    g = np.asarray(puzzle, dtype=np.int64).reshape(1, -1)
     rounds = 0
-    while 0 in grid:
-        cand = [0] * (n * n)
-        for c in range(n * n):
-            if not grid[c]:
-                used = 0
-                for p in geo.peers[c]:
-                    if grid[p]:
-                        used |= 1 << (grid[p] - 1)
-                cand[c] = full & ~used
-                if cand[c] == 0:
-                    return None
-        fills: dict[int, int] = {}
-        for c in range(n * n):
-            m = cand[c]
-            if m and m & (m - 1) == 0:
-                fills[c] = m.bit_length()
-        for unit in geo.units:
-            once = twice = placed = 0
-            for c in unit:
-                if grid[c]:
-                    placed |= 1 << (grid[c] - 1)
-                else:
-                    twice |= once & cand[c]
-                    once |= cand[c]
-            hidden = once & ~twice & ~placed
-            while hidden:
-                b = hidden & -hidden
-                hidden ^= b
-                for c in unit:
-                    if not grid[c] and cand[c] & b:
-                        fills[c] = b.bit_length()
-        if not fills:
+    while (g == 0).any():
+        fill, bad = singles_round(g, box)
+        if bad[0] or not fill.any():
             return None
-        for c, v in fills.items():
-            grid[c] = v
+        g = np.where(fill > 0, fill, g)
         rounds += 1
     return rounds
