@@ -68,14 +68,6 @@ from solvers.report import summarize
 ARM_NAMES = {"sudoku": ("sudoku-arm.pt", "sudoku-arm-solver.pt"), "maze": ("maze-arm.pt", "maze-arm-path.pt")}
 
 
-def tied_mask(task, questions, status) -> np.ndarray:
-    """Mazes: True where several shortest S-G paths tie (any is accepted); else all False."""
-    if task.name != "maze":
-        return np.zeros(len(questions), bool)
-    from puzzles import maze as mz
-    return np.array([st == "ok" and mz.count_shortest_paths(q, cap=2) > 1 for q, st in zip(questions, status)])
-
-
 def default_arms(task: str) -> list[str]:
     """The shipped ARM checkpoints of a task that exist."""
     from models.checkpoint import pretrained
@@ -235,16 +227,16 @@ def main(argv=None) -> int:
               file=sys.stderr)
     if a.scaling:
         return scaling_report(rows, task, questions, csv_path, png, a.json)
-    tied = tied_mask(task, questions, status)
+    tied = task.ties(questions, status)
     for r in rows:
         r.pop("_nfe")
         ok = np.asarray(r.pop("_solved"), bool)
         for key, sel in (("rate_unique", ~tied), ("rate_tied", tied)):
-            r[key] = float(ok[sel].mean()) if task.name == "maze" and sel.any() else None
+            r[key] = float(ok[sel].mean()) if task.may_tie and sel.any() else None
     depth = next((r["depth_mean"] for r in rows if r["depth_mean"]), None)
     cols = ["model", "label", "params", "train_examples", "n", "solve_rate", "ci_lo", "ci_hi", "nfe_mean", "nfe_median", "nfe_per_depth",
             "tokens_per_nfe", "rate_depth_defined", "rate_depth_undefined", "puzzles_per_s", "options"]
-    if task.name == "maze":
+    if task.may_tie:
         cols[-2:-2] = ["rate_unique", "rate_tied"]
 
     def fmt(v):
@@ -253,9 +245,9 @@ def main(argv=None) -> int:
     models = ", ".join(sorted({r["checkpoint"] for r in rows}))
     plotted = plot(rows, depth, png, a.task, f"{Path(a.input).name if a.input else a.task + ' test.csv'}: "
                                              f"solve rate against NFE ({models})")
-    dname = "singles" if a.task == "sudoku" else "dead-end"
+    dname = task.depth_name.removesuffix(" depth")
     print(f"{a.task}: {rows[0]['n']} puzzles, mean {dname} depth {depth:.2f}" if depth else a.task)
-    maze = task.name == "maze"
+    maze = task.may_tie
     print(f"| model | decoding | solved | 95% CI | mean NFE | NFE / depth | tokens/NFE | params | "
           f"training examples | solved ({dname}-solvable) | solved (rest) |"
           + (f" solved (unique path, {int((~tied).sum())}) | solved (tied paths, {int(tied.sum())}) |" if maze else ""))

@@ -55,10 +55,11 @@ def decode(model, task, questions, **kw) -> tuple[list, dict]:
     own task and ``model.at_shape``; answers and per-puzzle stats come back in input order.
     Keyword arguments as ``decode_shape``."""
     any_size = getattr(model.cfg, "any_size", False)
-    shapes = [getattr(q, "shape", None) for q in questions] if task.name == "maze" else []
-    if not shapes or all(s == (2 * task.rows + 1, 2 * task.cols + 1) for s in shapes):
-        return decode_shape(model, model.at_shape(task.rows, task.cols) if any_size else model, task, questions, **kw)
-    import dataclasses
+    shapes = [task.grid_of(q) for q in questions]
+    if len(set(shapes)) <= 1:
+        sub = task.sized(*shapes[0]) if shapes and shapes[0] else task
+        fn = model.at_shape(*shapes[0]) if any_size and shapes and shapes[0] else model
+        return decode_shape(model, fn, sub, questions, **kw)
     order = sorted(range(len(questions)), key=lambda i: shapes[i])
     answers: list = [None] * len(questions)
     out = {"nfe": np.zeros(len(questions), dtype=np.int64), "tokens_per_step": [None] * len(questions),
@@ -66,9 +67,8 @@ def decode(model, task, questions, **kw) -> tuple[list, dict]:
     extra: dict[str, np.ndarray] = {}
     for shape in sorted(set(shapes)):
         idx = [i for i in order if shapes[i] == shape]
-        r, c = shape[0] // 2, shape[1] // 2
-        sub = dataclasses.replace(task, rows=r, cols=c)
-        fn = model.at_shape(r, c) if any_size else model
+        sub = task.sized(*shape)
+        fn = model.at_shape(*shape) if any_size else model
         ans, st = decode_shape(model, fn, sub, [questions[i] for i in idx], ids=idx, **kw)
         for j, i in enumerate(idx):
             answers[i], out["tokens_per_step"][i] = ans[j], st["tokens_per_step"][j]
@@ -147,8 +147,7 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
             model_s += st["model_seconds"]
             over_s += st["overhead_seconds"]
     seconds = time.perf_counter() - t0
-    if task.name == "sudoku":
-        answers = np.stack(answers) if answers else np.zeros((0, task.n * task.n), np.int8)
+    answers = task.gather(answers)
     out = {"nfe": nfe, "tokens_per_step": tokens_per_step, "model_seconds": model_s,
            "overhead_seconds": over_s, "seconds": seconds}
     if guided:
@@ -220,11 +219,12 @@ def torch_rules(task, name: str):
 def check_fits(model, task, questions, where: str, name: str = "the model") -> None:
     """ParseError naming the first maze that ``model`` cannot read: a multi-size MDM
     (``any_size``) reads any shape up to its rows x cols, any other model only its own."""
-    if task.name != "maze":
-        return
     cfg = model.cfg
     for i, q in enumerate(questions):
-        r, c = q.shape[0] // 2, q.shape[1] // 2
+        shape = task.grid_of(q)
+        if shape is None:
+            return                      # one grid size per task: the checkpoint's task check covers it
+        r, c = shape
         if not cfg.reads_grid(r, c):
             reads = f"mazes {cfg.grid_limit} cells" if cfg.any_size else f"{cfg.grid_limit} mazes only"
             raise ParseError(where, None, f"maze {i + 1} is {r}x{c} cells; {name} reads {reads}")
@@ -232,9 +232,4 @@ def check_fits(model, task, questions, where: str, name: str = "the model") -> N
 
 def puzzle_status(task, questions) -> list[str]:
     """'ok' or why a puzzle cannot be solved at all (not counted as a model failure)."""
-    if task.name == "sudoku":
-        from puzzles import sudoku as sd
-        checks = (sd.check_puzzle(q, task.box) for q in questions)
-        return ["ok" if c in ("ok", "several solutions") else c for c in checks]
-    from puzzles import maze as mz
-    return ["ok" if mz.shortest_length(q) >= 0 else "no solution" for q in questions]
+    return task.status(questions)

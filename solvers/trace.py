@@ -22,42 +22,13 @@ from sampling.trace import Step, Trace
 PAGE = Path(__file__).with_name("trace_page.html")
 
 
-def _maze_cells(task, question) -> dict:
-    """Layout of one maze: rows, cols, each cell's open sides (bits 1 N, 2 E, 4 S, 8 W, as in
-    ``puzzles.maze.tokens``) and the S and G cells (s_cell, g_cell)."""
-    from puzzles import maze as mz
-    r, c = question.shape[0] // 2, question.shape[1] // 2
-    struct = mz.encode(question)[:r * c]
-    return {"kind": "maze", "rows": r, "cols": c, "open": (struct % 16).tolist(),
-            "s_cell": int(np.argmax(struct // 16 == 1)), "g_cell": int(np.argmax(struct // 16 == 2))}
-
-
-def _board(task, state: np.ndarray) -> str:
-    """One character per display cell: '.' masked; a Sudoku digit; a maze cell 1 (path) or 0."""
-    if task.name == "sudoku":
-        chars = np.array(list(task.vocab()[:-1]) + ["."])
-        return "".join(chars[np.clip(state, 0, task.mask_id)])
-    from puzzles import maze as mz
-    half = state[len(state) // 2:]
-    return "".join(np.where(half == mz.MASK, ".", np.where(half == mz.ON, "1", "0")))
-
-
-def _final(task, answer) -> str:
-    """The answer the verifier judged, in the board's characters."""
-    if task.name == "sudoku":
-        return "".join(task.vocab()[int(v) - 1] if v else "." for v in np.asarray(answer).reshape(-1))
-    from puzzles import maze as mz
-    cells = np.asarray(answer)[1::2, 1::2].reshape(-1)
-    return "".join(np.where(np.isin(cells, (mz.PATH, mz.START, mz.GOAL)), "1", "0"))
-
-
 def _steps(task, steps: list[Step]) -> list[dict]:
-    shift = len(steps[0].state) // 2 if task.name == "maze" else 0
+    shift = len(steps[0].state) - len(task.cells(steps[0].state))     # mazes: the decoded half
     out, prev = [], None
     for st in steps:
-        board = _board(task, st.state)
+        board = task.cells(st.state)
         back = prev is not None and any(p != "." and p != b for p, b in zip(prev, board))
-        vals = _board(task, _placed(st, task))
+        vals = task.cells(_placed(st))
         commit = (st.commit - shift).tolist()
         out.append({"board": board, "commit": commit, "values": "".join(vals[i] for i in commit),
                     "h": [round(float(h), 4) for h in st.h], "back": bool(back), "cached": st.cached})
@@ -68,7 +39,7 @@ def _steps(task, steps: list[Step]) -> list[dict]:
     return out
 
 
-def _placed(st: Step, task) -> np.ndarray:
+def _placed(st: Step) -> np.ndarray:
     s = st.state.copy()
     s[st.commit] = st.values
     return s
@@ -79,12 +50,10 @@ def trace_data(task, questions, answers, trace: Trace, solved, reasons, status, 
     puzzles = []
     for i in range(min(trace.limit, len(questions))):
         q = questions[i]
-        layout = ({"kind": "sudoku", "n": task.n, "box": list(task.box)} if task.name == "sudoku"
-                  else _maze_cells(task, q))
         steps = _steps(task, trace.steps[i]) if trace.steps.get(i) else []
-        start = steps[0]["board"] if steps else _final(task, answers[i])
+        start = steps[0]["board"] if steps else task.answer_cells(answers[i])
         verdict = "solved" if solved[i] else (status[i] if status[i] != "ok" else reasons[i])
-        puzzles.append(dict(layout, index=i + 1, start=start, steps=steps, final=_final(task, answers[i]),
+        puzzles.append(dict(task.display(q), index=i + 1, start=start, steps=steps, final=task.answer_cells(answers[i]),
                             verdict=verdict, nfe=int(nfe[i])))
     return {"title": label, "traced": len(puzzles), "of": len(questions), "puzzles": puzzles}
 
