@@ -116,7 +116,7 @@ def plot(rows: list[dict], depth: float | None, path: str, task: str, title: str
     return True
 
 
-def main(argv=None) -> int:
+def build_parser() -> Parser:
     ap = Parser(prog="python -m scripts.evaluate", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--task", choices=["sudoku", "maze"], default="sudoku", help="default sudoku")
     ap.add_argument("--input", help="test set (default datasets/TASK/test.csv)")
@@ -145,60 +145,70 @@ def main(argv=None) -> int:
     ap.add_argument("--plot", help="output PNG (default ./eval-TASK.png)")
     ap.add_argument("--json", action="store_true", help="one JSON object with every row as the last line")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
-    a = ap.parse_args(argv)
-    task = get_task(a.task)
-    csv_path = a.csv or f"eval-{a.task}.csv"
-    png = a.plot or f"eval-{a.task}.png"
+    return ap
+
+
+def check_flags(a) -> list:
+    """Every flag, before any model loads: the points to run. UsageError."""
+    if (a.compare or a.rivals) and a.points or a.compare and a.rivals:
+        raise UsageError("--compare and --rivals choose their own points: one of them, without --points")
+    if a.scaling and (a.task != "sudoku" or a.compare):
+        raise UsageError("--scaling: Sudoku only, and not with --compare")
+    if a.arm_beam and not a.compare:
+        raise UsageError("--arm-beam: applies with --compare (else give points ar:beam=K)")
+    if any(k < 2 for k in a.arm_beam):
+        raise UsageError(f"--arm-beam: widths must be >= 2 (1 is the greedy 'ar' row), got {a.arm_beam}")
+    specs = a.points or (["topk:k=1", f"eb:gamma={a.gamma}", "ar"] + [f"ar:beam={k}" for k in a.arm_beam]
+                         if a.compare else RIVAL_POINTS if a.rivals else DEFAULT_POINTS)
     try:
-        if (a.compare or a.rivals) and a.points or a.compare and a.rivals:
-            raise UsageError("--compare and --rivals choose their own points: one of them, without --points")
-        if a.scaling and (a.task != "sudoku" or a.compare):
-            raise UsageError("--scaling: Sudoku only, and not with --compare")
-        if a.arm_beam and not a.compare:
-            raise UsageError("--arm-beam: applies with --compare (else give points ar:beam=K)")
-        if any(k < 2 for k in a.arm_beam):
-            raise UsageError(f"--arm-beam: widths must be >= 2 (1 is the greedy 'ar' row), got {a.arm_beam}")
-        specs = a.points or (["topk:k=1", f"eb:gamma={a.gamma}", "ar"] + [f"ar:beam={k}" for k in a.arm_beam]
-                             if a.compare else RIVAL_POINTS if a.rivals else DEFAULT_POINTS)
+        points = [parse_point(p) for p in specs]
+    except ValueError as e:
+        raise UsageError(f"--points: {str(e).splitlines()[0]}") from None
+    for flag, v, lo in (("--limit", a.limit, 1), ("--batch-size", a.batch_size, 1), ("--seed", a.seed, 0)):
+        if v is not None and v < lo:
+            raise UsageError(f"{flag}: must be >= {lo}, got {v}")
+    check_output(a.csv, "--csv")
+    check_output(a.plot, "--plot")
+    return points
+
+
+def load_models(a, task, points, device) -> dict:
+    """name -> (model, facts): 'mdm' for the MDM points, each ARM checkpoint's path for 'ar'."""
+    models = {}
+    if any(n != "ar" for n, _, _ in points):
+        m, ck = load_model(a.checkpoint or default_checkpoint(a.task, "eb"), task=a.task, kind="mdm",
+                           vocab=task.vocab(), device=device)
+        models["mdm"] = (m, model_facts(m, ck))
+    if any(n == "ar" for n, _, _ in points):
+        arms = a.arm_checkpoint or default_arms(a.task) or [str(default_checkpoint(a.task, "ar"))]
+        for path in arms:
+            m, ck = load_model(path, task=a.task, kind="arm", vocab=task.vocab(), device=device)
+            models[path] = (m, model_facts(m, ck))
+    return models
+
+
+def fit_models(a, task, questions, models: dict, points: list) -> list:
+    """The MDM must read every puzzle (ParseError); an ARM that cannot sits out, and with no
+    ARM left the 'ar' points go (UsageError when nothing is left). Returns the points."""
+    where = a.input or "test set"
+    if "mdm" in models:
+        check_fits(models["mdm"][0], task, questions, where, "the MDM")
+    for key in [k for k in models if k != "mdm"]:
         try:
-            points = [parse_point(p) for p in specs]
-        except ValueError as e:
-            raise UsageError(f"--points: {str(e).splitlines()[0]}") from None
-        for flag, v, lo in (("--limit", a.limit, 1), ("--batch-size", a.batch_size, 1), ("--seed", a.seed, 0)):
-            if v is not None and v < lo:
-                raise UsageError(f"{flag}: must be >= {lo}, got {v}")
-        check_output(csv_path, "--csv")
-        check_output(png, "--plot")
-        device, precision = apply_runtime_flags(a)
-        questions, _ = read_questions(task, a.input or str(dataset(a.task)))
-        models = {}       # name -> (model, facts)
-        if any(n != "ar" for n, _, _ in points):
-            m, ck = load_model(a.checkpoint or default_checkpoint(a.task, "eb"), task=a.task, kind="mdm",
-                               vocab=task.vocab(), device=device)
-            models["mdm"] = (m, model_facts(m, ck))
-        if any(n == "ar" for n, _, _ in points):
-            arms = a.arm_checkpoint or default_arms(a.task) or [str(default_checkpoint(a.task, "ar"))]
-            for path in arms:
-                m, ck = load_model(path, task=a.task, kind="arm", vocab=task.vocab(), device=device)
-                models[path] = (m, model_facts(m, ck))
-        if a.limit:
-            questions = questions[:a.limit]
-        where = a.input or "test set"
-        if "mdm" in models:
-            check_fits(models["mdm"][0], task, questions, where, "the MDM")
-        for key in [k for k in models if k != "mdm"]:      # an ARM that cannot read the set sits out
-            try:
-                check_fits(models[key][0], task, questions, where, Path(key).name)
-            except ParseError as e:
-                print(f"note: skipping {Path(key).name}: {e}", file=sys.stderr)
-                del models[key]
-        if any(n == "ar" for n, _, _ in points) and len(models) == ("mdm" in models):
-            if "mdm" not in models:
-                raise UsageError(f"{where}: no ARM checkpoint reads these mazes; give MDM points too")
-            print("note: no ARM reads these mazes: the 'ar' points are left out", file=sys.stderr)
-            points = [p for p in points if p[0] != "ar"]
-    except (UsageError, RuntimeChoiceError, ParseError, CheckpointError) as e:
-        return fail(str(e))
+            check_fits(models[key][0], task, questions, where, Path(key).name)
+        except ParseError as e:
+            print(f"note: skipping {Path(key).name}: {e}", file=sys.stderr)
+            del models[key]
+    if any(n == "ar" for n, _, _ in points) and len(models) == ("mdm" in models):
+        if "mdm" not in models:
+            raise UsageError(f"{where}: no ARM checkpoint reads these mazes; give MDM points too")
+        print("note: no ARM reads these mazes: the 'ar' points are left out", file=sys.stderr)
+        points = [p for p in points if p[0] != "ar"]
+    return points
+
+
+def run_points(a, task, questions, models, points, device, precision) -> list[dict]:
+    """Decode the set at every point (each ARM at the 'ar' points); one row per run."""
     status = puzzle_status(task, questions)
     depths = [task.depth(q) for q in questions]
     rows = []
@@ -225,43 +235,75 @@ def main(argv=None) -> int:
                      "depth_mean": s["depth_mean"], "_nfe": st["nfe"], "_solved": s["_solved"]})
         print(f"{rows[-1]['label']:<22} solved {100 * s['solve_rate']:5.1f}%  NFE {s['nfe_mean']:6.2f}",
               file=sys.stderr)
-    if a.scaling:
-        return scaling_report(rows, task, questions, csv_path, png, a.json)
-    tied = task.ties(questions, status)
+    return rows
+
+
+def write_csv(a, task, questions, rows: list[dict]) -> np.ndarray:
+    """Split each row's rate by tied / unique answers (tasks that may tie), write the CSV;
+    returns the tied mask."""
+    tied = task.ties(questions, puzzle_status(task, questions))
     for r in rows:
         r.pop("_nfe")
         ok = np.asarray(r.pop("_solved"), bool)
         for key, sel in (("rate_unique", ~tied), ("rate_tied", tied)):
             r[key] = float(ok[sel].mean()) if task.may_tie and sel.any() else None
-    depth = next((r["depth_mean"] for r in rows if r["depth_mean"]), None)
-    cols = ["model", "label", "params", "train_examples", "n", "solve_rate", "ci_lo", "ci_hi", "nfe_mean", "nfe_median", "nfe_per_depth",
-            "tokens_per_nfe", "rate_depth_defined", "rate_depth_undefined", "puzzles_per_s", "options"]
+    cols = ["model", "label", "params", "train_examples", "n", "solve_rate", "ci_lo", "ci_hi", "nfe_mean",
+            "nfe_median", "nfe_per_depth", "tokens_per_nfe", "rate_depth_defined", "rate_depth_undefined",
+            "puzzles_per_s", "options"]
     if task.may_tie:
         cols[-2:-2] = ["rate_unique", "rate_tied"]
 
     def fmt(v):
         return f"{v:.4f}" if isinstance(v, float) else ("" if v is None else v)
-    atomic_write_text(csv_path, csv_text(cols, [[fmt(r[c]) for c in cols] for r in rows]))
-    models = ", ".join(sorted({r["checkpoint"] for r in rows}))
-    plotted = plot(rows, depth, png, a.task, f"{Path(a.input).name if a.input else a.task + ' test.csv'}: "
-                                             f"solve rate against NFE ({models})")
+    atomic_write_text(a.csv, csv_text(cols, [[fmt(r[c]) for c in cols] for r in rows]))
+    return tied
+
+
+def print_rows(task, rows: list[dict], tied: np.ndarray, depth: float | None) -> None:
+    """The markdown table of the run."""
     dname = task.depth_name.removesuffix(" depth")
-    print(f"{a.task}: {rows[0]['n']} puzzles, mean {dname} depth {depth:.2f}" if depth else a.task)
+    print(f"{task.name}: {rows[0]['n']} puzzles, mean {dname} depth {depth:.2f}" if depth else task.name)
     maze = task.may_tie
     print(f"| model | decoding | solved | 95% CI | mean NFE | NFE / depth | tokens/NFE | params | "
           f"training examples | solved ({dname}-solvable) | solved (rest) |"
           + (f" solved (unique path, {int((~tied).sum())}) | solved (tied paths, {int(tied.sum())}) |" if maze else ""))
     print("|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if maze else ""))
+
+    def pct(v):
+        return "n/a" if v is None else f"{100 * v:.1f}%"
     for r in rows:
-        def pct(v):
-            return "n/a" if v is None else f"{100 * v:.1f}%"
         ratio = "n/a" if r["nfe_per_depth"] is None else f"{r['nfe_per_depth']:.2f}"
         ex = "n/a" if not r["train_examples"] else f"{r['train_examples'] / 1e3:.0f}k"
         print(f"| {r['model']} | {r['label']} | {pct(r['solve_rate'])} | {100 * r['ci_lo']:.1f}-{100 * r['ci_hi']:.1f} | "
               f"{r['nfe_mean']:.2f} | {ratio} | {r['tokens_per_nfe']:.2f} | {r['params'] / 1e6:.2f}M | {ex} | "
               f"{pct(r['rate_depth_defined'])} | {pct(r['rate_depth_undefined'])} |"
               + (f" {pct(r['rate_unique'])} | {pct(r['rate_tied'])} |" if maze else ""))
-    print(f"wrote {csv_path}" + (f" and {png}" if plotted else ""))
+
+
+def main(argv=None) -> int:
+    a = build_parser().parse_args(argv)
+    task = get_task(a.task)
+    a.csv = a.csv or f"eval-{a.task}.csv"
+    a.plot = a.plot or f"eval-{a.task}.png"
+    try:
+        points = check_flags(a)
+        device, precision = apply_runtime_flags(a)
+        questions, _ = read_questions(task, a.input or str(dataset(a.task)))
+        models = load_models(a, task, points, device)
+        questions = questions[:a.limit] if a.limit else questions
+        points = fit_models(a, task, questions, models, points)
+    except (UsageError, RuntimeChoiceError, ParseError, CheckpointError) as e:
+        return fail(str(e))
+    rows = run_points(a, task, questions, models, points, device, precision)
+    if a.scaling:
+        return scaling_report(rows, task, questions, a.csv, a.plot, a.json)
+    tied = write_csv(a, task, questions, rows)
+    depth = next((r["depth_mean"] for r in rows if r["depth_mean"]), None)
+    names = ", ".join(sorted({r["checkpoint"] for r in rows}))
+    plotted = plot(rows, depth, a.plot, a.task, f"{Path(a.input).name if a.input else a.task + ' test.csv'}: "
+                                                f"solve rate against NFE ({names})")
+    print_rows(task, rows, tied, depth)
+    print(f"wrote {a.csv}" + (f" and {a.plot}" if plotted else ""))
     if a.json:
         print(json.dumps({"task": a.task, "depth_mean": depth, "rows": rows}))
     return 0
