@@ -255,7 +255,7 @@ CASES = [
     ("evaluate", ["--checkpoint", S, "--points", "eb:gamma"], "--points"),
     ("evaluate", ["--checkpoint", S, "--points", "nosuch:k=1"], "--points"),
     ("evaluate", ["--checkpoint", S, "--limit", "0"], "--limit"),
-    ("evaluate", ["--checkpoint", S, "--compare", "--points", "eb:gamma=0.1"], "--compare chooses"),
+    ("evaluate", ["--checkpoint", S, "--compare", "--points", "eb:gamma=0.1"], "--compare and --rivals choose"),
     ("evaluate", ["--checkpoint", S, "--arm-beam", "4"], "--arm-beam: applies with --compare"),
     ("evaluate", ["--checkpoint", S, "--compare", "--arm-beam", "1"], "--arm-beam: widths must be >= 2"),
     ("evaluate", ["--checkpoint", S, "--points", "ar:beam=0"], "--points: bad point"),

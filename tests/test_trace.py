@@ -60,8 +60,10 @@ def test_trace_of_best_first_marks_where_the_search_went_back():
     out, st = best_first_decode(model, x, mask_id=2, select=topk_select(1), check_fn=check_fn, budget=10,
                                 trace=tr)
     assert out[0, 0] == 1
-    steps = _steps(type("T", (), {"name": "sudoku", "vocab": lambda self: ["a", "b", "<m>"], "mask_id": 2})(),
-                   tr.steps[0])
+    class Two:                                      # a task of two symbols, a and b, and MASK (2)
+        def cells(self, tokens):
+            return "".join("ab."[int(t)] for t in tokens)
+    steps = _steps(Two(), tr.steps[0])
     assert any(s["back"] for s in steps) and not steps[0]["back"]
     assert sum(not s["cached"] for s in steps) == int(st["nfe"][0]) < len(steps)   # a ban reuses the memo
 
