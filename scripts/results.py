@@ -12,6 +12,7 @@ section names the command that wrote its CSV.
 from __future__ import annotations
 
 import csv
+import math
 import sys
 from pathlib import Path
 
@@ -27,7 +28,9 @@ HEADERS = {"model": "model", "label": "decoding", "n": "n", "solve_rate": "solve
            "nfe_mean": "mean NFE", "nfe_per_depth": "NFE / depth", "tokens_per_nfe": "tokens/NFE",
            "rate_depth_defined": "solved (depth defined)", "rate_depth_undefined": "solved (rest)",
            "budget": "NFE budget", "set": "set", "train_examples": "training examples",
-           "rate_unique": "solved (unique path)", "rate_tied": "solved (tied paths)"}
+           "rate_unique": "solved (unique path)", "rate_tied": "solved (tied paths)",
+           "eb_ratio": "NFE / EB's NFE at this rate"}
+RIVAL_COLS = ["label", "n", "solve_rate", "ci", "nfe_mean", "nfe_per_depth", "eb_ratio"]
 
 _EVAL = "python -m scripts.evaluate"
 MAZE_GAMMA = "0.01"      #: EB gamma for mazes, chosen on validation mazes (docs/models.md)
@@ -60,6 +63,17 @@ TABLES = [
      (f"for each set S: python -m scripts.evaluate --task maze --input S.csv --points topk:k=1 eb:gamma={MAZE_GAMMA} "
      "--csv runs/kinds/S.csv (20x20: EB only, --limit 25); then python -m scripts.results --gather "
      "docs/maze-kinds.csv runs/kinds/*.csv"), ["set"] + EVAL_COLS[1:]),
+]
+
+TABLES += [
+    (f"Samplers after EB: {title} (`datasets/{path}`{note})", f"rivals-{key}.csv",
+     (f"{_EVAL} --task {task} --input datasets/{path}{limit} --rivals --csv docs/rivals-{key}.csv "
+      f"--plot docs/rivals-{key}.png"), RIVAL_COLS)
+    for title, task, path, key, limit, note in (
+        ("Sudoku test set", "sudoku", "sudoku/test.csv", "sudoku", "", ""),
+        ("hard Sudoku, pure model", "sudoku", "sudoku/hard.csv", "hard", "", ""),
+        ("6x6 mazes", "maze", "maze/test-6.csv", "maze-6", "", ""),
+        ("10x10 mixed mazes", "maze", "maze/mixed.csv", "maze-mixed", " --limit 100", ", first 100"))
 ]
 
 #: headline rows: (set, csv, label of the row)
@@ -102,6 +116,35 @@ def cell(row: dict, col: str) -> str:
         return v.replace("|", "\\|")
 
 
+def eb_ratio(rows: list[dict]) -> list[dict]:
+    """Each non-EB row's mean NFE over the NFE EB needs for the same solve rate: EB's curve
+    (its rows, the best rate reached at each NFE or below) interpolated in log NFE. Empty
+    for EB's own rows; 'above EB' where the row beats every EB point."""
+    eb = sorted((float(r["nfe_mean"]), float(r["solve_rate"])) for r in rows if r["label"].startswith("eb "))
+    env, best = [], -1.0
+    for nfe, rate in eb:
+        if rate > best:
+            env.append((nfe, rate))
+            best = rate
+    out = []
+    for r in rows:
+        rate, nfe, v = float(r["solve_rate"]), float(r["nfe_mean"]), ""
+        if env and not r["label"].startswith("eb "):
+            if rate > env[-1][1]:
+                v = "above EB"
+            else:
+                j = next(i for i, (_, q) in enumerate(env) if q >= rate)
+                if j == 0:
+                    need = env[0][0]
+                else:
+                    (n0, q0), (n1, q1) = env[j - 1], env[j]
+                    f = (rate - q0) / (q1 - q0)
+                    need = math.exp(math.log(n0) + f * (math.log(n1) - math.log(n0)))
+                v = f"{nfe / need:.2f}"
+        out.append(dict(r, eb_ratio=v))
+    return out
+
+
 def table(rows: list[dict], cols: list[str]) -> str:
     cols = [c for c in cols if c == "ci" or any(c in r for r in rows)]
     out = ["| " + " | ".join(HEADERS.get(c, c) for c in cols) + " |", "|" + "---|" * len(cols)]
@@ -119,6 +162,8 @@ def results_md() -> str:
         rows = read_csv(name)
         if "budget" in rows[0]:
             cols = ["label", "budget", "solve_rate", "nfe_mean"]
+        if "eb_ratio" in cols:
+            rows = eb_ratio(rows)
         parts += [f"## {title}", "", "```bash", cmd, "```", "", table(rows, cols), ""]
     return "\n".join(parts)
 

@@ -26,3 +26,14 @@ def test_a_changed_csv_value_is_caught(tmp_path, monkeypatch):
     assert results.results_md() != (results.ROOT / "docs" / "results.md").read_text()
     with pytest.raises(SystemExit):
         results.read_csv("no-such.csv")
+
+
+def test_eb_ratio_interpolates_eb_curve_in_log_nfe():
+    from scripts.results import eb_ratio
+    rows = [{"label": "eb gamma=0.01", "nfe_mean": "4", "solve_rate": "0.98"},
+            {"label": "eb gamma=0.1", "nfe_mean": "2", "solve_rate": "0.90"},
+            {"label": "klass", "nfe_mean": "6", "solve_rate": "0.94"},      # EB reaches 0.94 at 2*sqrt(2)
+            {"label": "better", "nfe_mean": "6", "solve_rate": "0.99"},
+            {"label": "cheap", "nfe_mean": "1", "solve_rate": "0.50"}]     # below EB's cheapest point
+    got = {r["label"]: r["eb_ratio"] for r in eb_ratio(rows)}
+    assert got == {"eb gamma=0.01": "", "eb gamma=0.1": "", "klass": "2.12", "better": "above EB", "cheap": "0.50"}
