@@ -8,7 +8,44 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
-class ModelConfig(BaseModel):
+class Architecture(BaseModel):
+    """The architecture a training run chooses: defined once, here. ``ModelConfig`` (saved in
+    every checkpoint) and the training config (``scripts.train_config.TrainConfig``, flat
+    flags such as ``--d-model``) both inherit these fields and their checks."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    d_model: int = Field(128, gt=0, description="Transformer width (the residual stream).")
+    n_layers: int = Field(6, gt=0, description="Transformer blocks.")
+    n_heads: int = Field(4, gt=0, description="Attention heads; must divide d_model.")
+    loops: int = Field(1, ge=1, description="Run the block stack this many times with shared weights "
+                                            "(recurrent depth, as in TRM/HRM; loops x the compute, same "
+                                            "parameters); 1 = a plain transformer.")
+    order: Literal["raster", "solver", "path"] = Field(
+        "raster", description="ARM answer order: raster (one token per cell) or cell-naming picks: "
+                              "solver ((cell, value) pairs in the propagation solver's order, Sudoku), "
+                              "path (path cells from S to G, mazes).")
+    pick_head: Literal["linear", "pointer"] = Field(
+        "linear", description="Cell-naming ARMs: score (cell, value) with one linear map of the last position "
+                              "(linear), or per cell, from the last position and that cell's prompt position "
+                              "(pointer: an additive attention score per value, as in pointer networks).")
+    prefix: bool = Field(False, description="ARM: the prompt attends to itself both ways (a prefix LM, as "
+                                            "an encoder reads its input); the answer stays causal.")
+
+    def architecture(self) -> dict:
+        """These fields' values, to build a ``ModelConfig`` from a training config."""
+        return {k: getattr(self, k) for k in Architecture.model_fields}
+
+    def _check_architecture(self, kind: str) -> None:
+        """The checks across these fields; ``kind`` is 'mdm' or 'arm'. ValueError."""
+        if self.d_model % self.n_heads:
+            raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
+        if self.pick_head == "pointer" and self.order == "raster":
+            raise ValueError("pick_head 'pointer' is for the cell-naming ARMs (order solver or path)")
+        if self.prefix and kind != "arm":
+            raise ValueError("prefix is for ARMs (an MDM reads everything both ways)")
+
+
+class ModelConfig(Architecture):
     """Architecture and token layout of one model; saved in every checkpoint."""
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -22,40 +59,21 @@ class ModelConfig(BaseModel):
     box_rows: int = Field(0, ge=0, description="Sudoku box height (0: no box embedding).")
     box_cols: int = Field(0, ge=0, description="Sudoku box width (0: no box embedding).")
     paired: bool = Field(False, description="Input is [structure(L), state(L)] folded into L positions.")
-    d_model: int = Field(128, gt=0, description="Width of the residual stream.")
-    n_layers: int = Field(6, gt=0, description="Transformer blocks.")
-    n_heads: int = Field(4, gt=0, description="Attention heads; must divide d_model.")
     mlp_ratio: int = Field(4, gt=0, description="MLP hidden width as a multiple of d_model.")
     rel_bias: Literal["none", "sudoku", "grid"] = Field(
         "none", description="Per-head attention bias by cell relation: Sudoku units or grid offset.")
     grid_radius: int = Field(3, ge=1, description="Offsets beyond this radius share one bias (rel_bias='grid').")
-    loops: int = Field(1, ge=1, description="Apply the stack of blocks this many times with shared weights "
-                                             "(recurrent depth, as in TRM/HRM); 1 = a plain transformer.")
-    order: Literal["raster", "solver", "path"] = Field(
-        "raster", description="ARM answer order: raster (one token per cell) or cell-naming picks: "
-                              "solver ((cell, value) pairs, Sudoku), path (path cells, mazes).")
-    pick_head: Literal["linear", "pointer"] = Field(
-        "linear", description="Cell-naming ARMs: score (cell, value) with one linear map of the last position "
-                              "(linear), or per cell, from the last position and that cell's prompt position "
-                              "(pointer: an additive attention score per value, as in pointer networks).")
-    prefix: bool = Field(False, description="ARM: the prompt attends to itself both ways (a prefix LM, as "
-                                            "an encoder reads its input); the answer stays causal.")
     any_size: bool = Field(False, description="Paired grid MDM: rows and cols are the largest grid it reads; "
                                               "any r x c grid up to them is read with the first r row and "
                                               "c column embeddings and the same clipped-offset biases.")
 
     @model_validator(mode="after")
-    def _heads_divide_width(self):
-        if self.d_model % self.n_heads:
-            raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
+    def _consistent(self):
+        self._check_architecture(self.kind)
         if not 0 <= self.mask_id < self.vocab_size or any(not 0 <= t < self.vocab_size for t in self.out_tokens):
             raise ValueError("mask_id and out_tokens must be ids below vocab_size")
-        if self.pick_head == "pointer" and self.order == "raster":
-            raise ValueError("pick_head 'pointer' is for the cell-naming ARMs (order solver or path)")
         if self.any_size and not (self.paired and self.kind == "mdm" and self.rel_bias == "grid"):
             raise ValueError("any_size is for the paired grid MDM (mazes)")
-        if self.prefix and self.kind != "arm":
-            raise ValueError("prefix is for ARMs (an MDM reads everything both ways)")
         if self.order != "raster" and (self.kind != "arm" or (self.order == "solver") != (self.task == "sudoku")):
             raise ValueError(f"order {self.order!r} needs an ARM for "
                              f"{'sudoku' if self.order == 'solver' else 'maze'}")

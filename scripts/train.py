@@ -56,9 +56,7 @@ def build_model(cfg: TrainConfig, task) -> PuzzleTransformer:
     fields = task.model_fields(cfg.model)
     if cfg.maze_max:        # one model for every size up to maze_max (see ModelConfig.any_size)
         fields.update(rows=cfg.maze_max, cols=cfg.maze_max, any_size=True)
-    mc = ModelConfig(kind=cfg.model, d_model=cfg.d_model, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
-                     order=cfg.order, loops=cfg.loops, prefix=cfg.prefix,
-                     pick_head=cfg.pick_head, **fields)
+    mc = ModelConfig(kind=cfg.model, **cfg.architecture(), **fields)
     return PuzzleTransformer(mc)
 
 

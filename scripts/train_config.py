@@ -6,14 +6,17 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from models.checkpoint import safe_load, shipped_config
+from models.config import Architecture
 from puzzles.cli import UsageError
 
 
-class TrainConfig(BaseModel):
-    """Everything that determines a training run; stored in the checkpoint."""
+class TrainConfig(Architecture):
+    """Everything that determines a training run; stored in the checkpoint. The architecture
+    fields (d_model, n_layers, n_heads, loops, order, pick_head, prefix) and their checks are
+    ``models.config.Architecture``'s, shared with ``ModelConfig``."""
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     task: Literal["sudoku", "maze"] = Field("sudoku", description="Puzzle task.")
@@ -26,11 +29,6 @@ class TrainConfig(BaseModel):
     weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")
     grad_clip: float = Field(1.0, gt=0, description="Gradient-norm clipping threshold.")
     seed: int = Field(0, description="Seed of the batches, masks and initial weights.")
-    d_model: int = Field(128, gt=0, description="Transformer width.")
-    n_layers: int = Field(6, gt=0, description="Transformer blocks.")
-    n_heads: int = Field(4, gt=0, description="Attention heads.")
-    loops: int = Field(1, ge=1, description="Run the block stack this many times with shared weights "
-                                            "(same parameters, loops x the compute).")
     elbo_weight: bool = Field(False, description="MDM: weight each example by 1/t (ELBO) instead of uniformly.")
     focal_gamma: float = Field(0.0, ge=0, description="MDM: Ye et al.'s token reweighting toward hard tokens, "
                                                        "weight alpha*(1-exp(-CE))^gamma (0: off).")
@@ -55,14 +53,6 @@ class TrainConfig(BaseModel):
                              "guess), puzzle_frac of each batch from the puzzles.")
     puzzle_frac: float = Field(0.5, ge=0, le=1, description="sudoku_pool mixed: share of each batch drawn "
                                                              "from the minimal puzzles.")
-    order: Literal["raster", "solver", "path"] = Field(
-        "raster", description="ARM answer order: every cell in raster order; Sudoku (cell, value) fills in the "
-                              "propagation solver's order; maze path cells from S to G.")
-    pick_head: Literal["linear", "pointer"] = Field(
-        "linear", description="Cell-naming ARMs (order solver/path): one linear map of the last position, or a "
-                              "pointer head scoring each cell from the last position and the cell's prompt state.")
-    prefix: bool = Field(False, description="ARM: read the prompt both ways (a prefix LM); the answer stays "
-                                            "causal.")
     init: str | None = Field(None, description="Start from this checkpoint's weights (fine-tuning); the model "
                                                "fields must match it.")
     data: str | None = Field(None, description="Train from this dataset file (question+answer) instead of a pool.")
@@ -89,19 +79,14 @@ class TrainConfig(BaseModel):
 
 
     @model_validator(mode="after")
-    def _heads_divide_width(self):
-        if self.d_model % self.n_heads:
-            raise ValueError(f"n_heads ({self.n_heads}) must divide d_model ({self.d_model})")
+    def _consistent(self):
+        self._check_architecture(self.model)
         if self.eval_hard and self.task != "sudoku":
             raise ValueError("eval_hard is for Sudoku (minimal puzzles)")
-        if self.pick_head == "pointer" and self.order == "raster":
-            raise ValueError("pick_head 'pointer' is for the cell-naming ARMs (order solver or path)")
         if self.maze_max and (self.task != "maze" or self.model != "mdm" or self.data):
             raise ValueError("maze_max is for the maze MDM on generated mazes (no --data)")
         if self.maze_max and self.maze_min > self.maze_max:
             raise ValueError(f"maze_min ({self.maze_min}) must be <= maze_max ({self.maze_max})")
-        if self.prefix and self.model != "arm":
-            raise ValueError("prefix is for ARMs")
         if self.order != "raster":
             need = {"solver": "sudoku", "path": "maze"}[self.order]
             if self.model != "arm" or self.task != need:
