@@ -42,6 +42,30 @@ def apply_runtime_flags(args) -> tuple[str, str]:
 OUTPUT_STYLES = {"sudoku": ("ours", "reasoning-gym"), "maze": ("ours", "maze-dataset")}
 
 
+def add_search_flags(ap: argparse.ArgumentParser) -> None:
+    """--repair, --search and the search's options, --rules."""
+    g = ap.add_argument_group("repair, search and rules (MDM samplers; see sampling/search.py)")
+    g.add_argument("--repair", type=int, default=0, help="repairs allowed per puzzle: undo a step that breaks "
+                                                          "a rule and ban the offending value (default 0)")
+    g.add_argument("--search", action="store_true", help="branch on the most certain cell when every masked "
+                                                         "cell is uncertain; backtrack on contradictions")
+    g.add_argument("--search-budget", type=int, default=400, help="most NFE per puzzle with --search (default 400)")
+    g.add_argument("--stall-entropy", type=float, default=0.01, help="branch when the lowest entropy of a masked "
+                                                                    "cell exceeds this, in nats (default 0.01)")
+    g.add_argument("--branch-k", type=int, default=2, help="candidates tried per branch point (default 2)")
+    g.add_argument("--complete", action="store_true",
+                   help="with --search: when the branch search gives up, restart from the puzzle with a complete "
+                        "depth-first search (every commit undoable) for the rest of the budget")
+    g.add_argument("--strategy", choices=["branch", "best"], default="branch",
+                   help="with --search: branch (default; depth first, branching where the model is unsure) or "
+                        "best (best first: the open node of highest model probability next, any commit can be "
+                        "undone, complete by itself; no --repair, --complete, --stall-entropy or --branch-k)")
+    g.add_argument("--rules", choices=["none", "mask", "propagate"], default="none",
+                   help="rules applied without forward passes (Sudoku): mask = a filled peer's value gets no "
+                        "probability; propagate = mask, and fill naked and hidden singles (default none: "
+                        "the pure model)")
+
+
 def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.ArgumentParser:
     ap = Parser(prog=f"python -m solvers.{task_name}", description=doc.split("\n")[0], epilog=doc)
     ap.add_argument("--sampler", choices=["eb", "topk", "threshold", "random", "klass", "dilated", "remask", "ar"],
@@ -69,26 +93,7 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
                     help="ar, solver/path order: keep this many sequences of highest log-probability and answer "
                          "with the best (beam search; NFE counts every row: beam x calls). Default 1: greedy")
     ap.add_argument("--seed", type=int, default=0, help="seed for random positions and drawn values (default 0)")
-    g = ap.add_argument_group("repair, search and rules (MDM samplers; see sampling/search.py)")
-    g.add_argument("--repair", type=int, default=0, help="repairs allowed per puzzle: undo a step that breaks "
-                                                          "a rule and ban the offending value (default 0)")
-    g.add_argument("--search", action="store_true", help="branch on the most certain cell when every masked "
-                                                         "cell is uncertain; backtrack on contradictions")
-    g.add_argument("--search-budget", type=int, default=400, help="most NFE per puzzle with --search (default 400)")
-    g.add_argument("--stall-entropy", type=float, default=0.01, help="branch when the lowest entropy of a masked "
-                                                                    "cell exceeds this, in nats (default 0.01)")
-    g.add_argument("--branch-k", type=int, default=2, help="candidates tried per branch point (default 2)")
-    g.add_argument("--complete", action="store_true",
-                   help="with --search: when the branch search gives up, restart from the puzzle with a complete "
-                        "depth-first search (every commit undoable) for the rest of the budget")
-    g.add_argument("--strategy", choices=["branch", "best"], default="branch",
-                   help="with --search: branch (default; depth first, branching where the model is unsure) or "
-                        "best (best first: the open node of highest model probability next, any commit can be "
-                        "undone, complete by itself; no --repair, --complete, --stall-entropy or --branch-k)")
-    g.add_argument("--rules", choices=["none", "mask", "propagate"], default="none",
-                   help="rules applied without forward passes (Sudoku): mask = a filled peer's value gets no "
-                        "probability; propagate = mask, and fill naked and hidden singles (default none: "
-                        "the pure model)")
+    add_search_flags(ap)
     ap.add_argument("--checkpoint", help=f"model file (default: models/pretrained/{task_name}-mdm.pt, "
                                          f"or {task_name}-arm.pt for --sampler ar)")
     src = ap.add_mutually_exclusive_group()

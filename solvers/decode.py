@@ -116,25 +116,8 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
                 ans, st = arm_decode(model, task, qs, device, temperature=options.get("temperature", 0.0),
                                      generator=gen, beam=options.get("beam", 1))
             elif guided:
-                x = torch.from_numpy(task.encode(qs)).to(device)
-                so = SearchOptions(**guided).model_dump()
-                rules, complete, strategy = so.pop("rules"), so.pop("complete"), so.pop("strategy")
-                kw = {"mask_id": task.mask_id, "select": make_select(sampler, options),
-                      "check_fn": lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
-                      "rules_fn": None if rules == "none" else torch_rules(task, rules),
-                      "temperature": options.get("temperature", 0.0), "generator": gen}
-                # each row's evaluated states, both searches; bounded so that all rows' logits fit 2 GiB
-                cap = memo_cap(len(x), x.shape[1] * len(task.vocab()) * 4)
-                memos = [Memo(cap) for _ in range(len(x))]
-                if strategy == "best":
-                    from sampling.bestfirst import best_first_decode
-                    out, st = best_first_decode(model_fn, x, **kw, budget=so["search_budget"], memos=memos,
-                                                trace=trace)
-                else:
-                    out, st = guided_decode(model_fn, x, **kw, **so, memos=memos)
-                if complete:
-                    out, st = complete_search(model_fn, x, out, st, so["search_budget"], memos=memos, **kw,
-                                              stall_entropy=so["stall_entropy"] if so["search"] else None)
+                out, st = guided_batch(model_fn, task, torch.from_numpy(task.encode(qs)).to(device), sampler,
+                                       options, guided, gen, trace)
                 for k, acc in extra.items():
                     acc.extend(st[k])
             else:
@@ -153,6 +136,27 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
     if guided:
         out.update({k: np.array(v) for k, v in extra.items()})
     return answers, out
+
+
+def guided_batch(model_fn, task, x, sampler: str, options: dict, guided: dict, gen, trace=None):
+    """One batch decoded with the task's conflict check after every step, and the repair or
+    search of ``guided`` (SearchOptions fields); returns (tokens, stats)."""
+    so = SearchOptions(**guided).model_dump()
+    rules, complete, strategy = so.pop("rules"), so.pop("complete"), so.pop("strategy")
+    kw = {"mask_id": task.mask_id, "select": make_select(sampler, options),
+          "check_fn": lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
+          "rules_fn": None if rules == "none" else torch_rules(task, rules),
+          "temperature": options.get("temperature", 0.0), "generator": gen}
+    # each row's evaluated states, both searches; bounded so that all rows' logits fit 2 GiB
+    memos = [Memo(memo_cap(len(x), x.shape[1] * len(task.vocab()) * 4)) for _ in range(len(x))]
+    if strategy == "best":
+        from sampling.bestfirst import best_first_decode
+        return best_first_decode(model_fn, x, **kw, budget=so["search_budget"], memos=memos, trace=trace)
+    out, st = guided_decode(model_fn, x, **kw, **so, memos=memos)
+    if complete:
+        out, st = complete_search(model_fn, x, out, st, so["search_budget"], memos=memos, **kw,
+                                  stall_entropy=so["stall_entropy"] if so["search"] else None)
+    return out, st
 
 
 def arm_decode(model, task, questions, device: str, *, temperature: float = 0.0,
