@@ -47,6 +47,7 @@ sequences and answers with the best; NFE counts every row fed, K x calls.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -57,13 +58,15 @@ from models.checkpoint import CheckpointError, load_model
 from models.runtime import RuntimeChoiceError
 from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
-from puzzles.io import ParseError, atomic_write_figure, atomic_write_text, csv_text, plain_log_axis, pyplot
+from puzzles.io import ParseError, atomic_write_text, csv_text
 from puzzles.tasks import get_task, read_questions
+from sampling.trace import Trace
 from scripts.points import DEFAULT_POINTS, RIVAL_POINTS, arm_label, label, parse_point
 from scripts.scaling import scaling_report
-from solvers.cli import add_runtime_flags, apply_runtime_flags
+from solvers.cli import add_runtime_flags, apply_runtime_flags, check_trace
 from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status
-from solvers.report import summarize
+from solvers.report import plot, summarize
+from solvers.trace import trace_data, write_trace
 
 ARM_NAMES = {"sudoku": ("sudoku-arm.pt", "sudoku-arm-solver.pt"), "maze": ("maze-arm.pt", "maze-arm-path.pt")}
 
@@ -83,37 +86,6 @@ def model_facts(model, ck: dict) -> dict:
     examples = examples_seen(meta)
     return {"params": param_count(model), "train_examples": examples or None,
             "train_minutes": round(meta["wall_seconds"] / 60, 1) if meta.get("wall_seconds") else None}
-
-
-def plot(rows: list[dict], depth: float | None, path: str, task: str, title: str | None = None) -> bool:
-    plt = pyplot()
-    if plt is None:
-        return False
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, style in (("eb", "o-"), ("topk", "s-"), ("threshold", "^-"), ("random", "x--"),
-                        ("eb+guided", "D-"), ("topk+guided", "P-"), ("klass", "v-"), ("dilated", "<--"),
-                        ("remask", ">-")):
-        pts = sorted((r["nfe_mean"], 100 * r["solve_rate"]) for r in rows if r["sampler"] == name)
-        if pts:
-            ax.plot(*zip(*pts), style, label=name)
-    arms: dict[str, list] = {}      # one ARM: its greedy point, then its beam widths as a curve
-    for r in rows:
-        if r["sampler"] == "ar":
-            arms.setdefault(r["label"].split(", beam")[0], []).append((r["nfe_mean"], 100 * r["solve_rate"]))
-    for (name, pts), marker in zip(arms.items(), ("k*", "rP", "bX", "gD")):
-        ax.plot(*zip(*sorted(pts)), marker + ("-" if len(pts) > 1 else ""), markersize=12 if len(pts) == 1 else 8,
-                label=f"{name} (same size)" + (", beam widths" if len(pts) > 1 else ""))
-    if depth:
-        ax.axvline(depth, color="gray", ls=":", label=f"mean {'singles' if task == 'sudoku' else 'dead-end'} depth")
-    plain_log_axis(ax)
-    ax.set_xlabel("mean NFE per puzzle (log)")
-    ax.set_ylabel("solve rate (%)")
-    ax.set_title(title or f"{task}: solve rate against NFE")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    atomic_write_figure(fig, path)
-    return True
 
 
 def build_parser() -> Parser:
@@ -144,6 +116,9 @@ def build_parser() -> Parser:
     ap.add_argument("--csv", help="output CSV (default ./eval-TASK.csv)")
     ap.add_argument("--plot", help="output PNG (default ./eval-TASK.png)")
     ap.add_argument("--json", action="store_true", help="one JSON object with every row as the last line")
+    ap.add_argument("--trace", help="with exactly one MDM point: every pass of the first --trace-limit puzzles, "
+                                    "FILE.html (the viewer) or FILE.json, as the solvers' --trace")
+    ap.add_argument("--trace-limit", type=int, default=100, help="puzzles --trace records (default 100)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     return ap
 
@@ -167,6 +142,12 @@ def check_flags(a) -> list:
     for flag, v, lo in (("--limit", a.limit, 1), ("--batch-size", a.batch_size, 1), ("--seed", a.seed, 0)):
         if v is not None and v < lo:
             raise UsageError(f"{flag}: must be >= {lo}, got {v}")
+    if a.trace:
+        if len(points) != 1:
+            raise UsageError(f"--trace: traces one point; {len(points)} given (pick one with --points)")
+        name, _, guided = points[0]
+        check_trace(argparse.Namespace(trace=a.trace, trace_limit=a.trace_limit, sampler=name), guided)
+        check_output(a.trace, "--trace")
     check_output(a.csv, "--csv")
     check_output(a.plot, "--plot")
     return points
@@ -208,7 +189,8 @@ def fit_models(a, task, questions, models: dict, points: list) -> list:
 
 
 def run_points(a, task, questions, models, points, device, precision) -> list[dict]:
-    """Decode the set at every point (each ARM at the 'ar' points); one row per run."""
+    """Decode the set at every point (each ARM at the 'ar' points); one row per run. With
+    ``a.trace`` (one MDM point, checked), the run's passes go to that file."""
     status = puzzle_status(task, questions)
     depths = [task.depth(q) for q in questions]
     rows = []
@@ -217,10 +199,14 @@ def run_points(a, task, questions, models, points, device, precision) -> list[di
             if not (n == "ar" and o["beam"] > 1 and models[k][0].cfg.order == "raster")]   # no beam in raster
     for name, opts, guided, key in runs:
         model, facts = models[key]
+        trace = Trace(a.trace_limit) if a.trace else None
         answers, st = decode(model, task, questions, sampler=name, options=opts, batch_size=a.batch_size,
                              device=device, seed=a.seed, progress=not a.quiet, guided=guided,
-                             precision=precision)
+                             precision=precision, trace=trace)
         s = summarize(task, questions, answers, st, status, depths)
+        if trace is not None:
+            write_trace(a.trace, trace_data(task, questions, answers, trace, s["_solved"], s["_reasons"], status,
+                                           st["nfe"], f"{task.name} | {label(name, opts, guided)}"))
         ck_name = Path(key if key != "mdm" else a.checkpoint or default_checkpoint(a.task, "eb")).name
         rows.append({"sampler": name + ("+guided" if guided else ""), "checkpoint": ck_name,
                      "model": "ARM" if name == "ar" else "MDM", **facts,

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from puzzles.io import atomic_write_text, csv_text
+from puzzles.io import atomic_write_figure, atomic_write_text, csv_text, plain_log_axis, pyplot
 from puzzles.verify import failure_counts
 
 
@@ -97,3 +97,34 @@ def write_report(path: str, s: dict, status: list[str], nfe, depths) -> None:
         rows.append([i + 1, int(bool(ok)), "solved" if ok else (st if st != "ok" else reason),
                      int(nfe[i]), "" if depths[i] is None else depths[i]])
     atomic_write_text(path, csv_text(["index", "solved", "reason", "nfe", "depth"], rows))
+
+
+def plot(rows: list[dict], depth: float | None, path: str, task: str, title: str | None = None) -> bool:
+    plt = pyplot()
+    if plt is None:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, style in (("eb", "o-"), ("topk", "s-"), ("threshold", "^-"), ("random", "x--"),
+                        ("eb+guided", "D-"), ("topk+guided", "P-"), ("klass", "v-"), ("dilated", "<--"),
+                        ("remask", ">-")):
+        pts = sorted((r["nfe_mean"], 100 * r["solve_rate"]) for r in rows if r["sampler"] == name)
+        if pts:
+            ax.plot(*zip(*pts), style, label=name)
+    arms: dict[str, list] = {}      # one ARM: its greedy point, then its beam widths as a curve
+    for r in rows:
+        if r["sampler"] == "ar":
+            arms.setdefault(r["label"].split(", beam")[0], []).append((r["nfe_mean"], 100 * r["solve_rate"]))
+    for (name, pts), marker in zip(arms.items(), ("k*", "rP", "bX", "gD")):
+        ax.plot(*zip(*sorted(pts)), marker + ("-" if len(pts) > 1 else ""), markersize=12 if len(pts) == 1 else 8,
+                label=f"{name} (same size)" + (", beam widths" if len(pts) > 1 else ""))
+    if depth:
+        ax.axvline(depth, color="gray", ls=":", label=f"mean {'singles' if task == 'sudoku' else 'dead-end'} depth")
+    plain_log_axis(ax)
+    ax.set_xlabel("mean NFE per puzzle (log)")
+    ax.set_ylabel("solve rate (%)")
+    ax.set_title(title or f"{task}: solve rate against NFE")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    atomic_write_figure(fig, path)
+    return True

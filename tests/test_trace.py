@@ -176,3 +176,15 @@ def test_trace_page_in_a_real_browser(tmp_path, capsys):
                    capture_output=True, timeout=120, check=True)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     print(f"screenshot: {shot}")
+
+
+def test_evaluate_traces_one_point(tmp_path, capsys):
+    from scripts import evaluate
+    t = tmp_path / "e.json"
+    argv = ["--limit", "3", "--quiet", "--csv", str(tmp_path / "e.csv"), "--plot", str(tmp_path / "e.png")]
+    assert evaluate.main(argv + ["--points", "eb:gamma=0.1", "--trace", str(t)]) == 0
+    data = json.loads(t.read_text())
+    assert data["traced"] == 3 and all(p["nfe"] == len(p["steps"]) for p in data["puzzles"])
+    capsys.readouterr()
+    assert evaluate.main(argv + ["--points", "eb", "topk", "--trace", str(tmp_path / "x.json")]) == 2
+    assert "traces one point" in capsys.readouterr().err
