@@ -150,17 +150,18 @@ def unmask_loop(model_fn: ModelFn, x: torch.Tensor, *, mask_id: int, select: Sel
         model_s += time.perf_counter() - t0
         logp = torch.log_softmax(logits.float(), dim=-1)             # (b, S, V)
         act = active.cpu()
+        ids = act.tolist()
         if remask is not None:
             xa = xa.masked_fill(remask(logp, xa, act), mask_id)
         mask = xa == mask_id
         proposal = _propose(logp, temperature, generator)
-        rows = (act.tolist(),) if getattr(select, "uses_rows", False) else ()
+        rows = (ids,) if getattr(select, "uses_rows", False) else ()
         sel = select(logp, mask, step, generator, *rows) & mask
         x[active] = torch.where(sel, proposal, xa)
         if trace is not None:
-            trace.record_batch(act.tolist(), xa, logp, mask, sel, proposal)
+            trace.record_batch(ids, xa, logp, mask, sel, proposal)
         nfe[act] += 1
-        for r, c in zip(act.tolist(), sel.sum(1).tolist()):
+        for r, c in zip(ids, sel.sum(1).tolist()):
             per_step[r].append(c)
         active = active[(x[active] == mask_id).any(1)]
         step += 1

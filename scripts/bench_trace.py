@@ -15,7 +15,6 @@ import contextlib
 import io
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,8 @@ def main(argv=None) -> int:
     except UsageError as e:
         return fail(str(e))
     from solvers import maze, sudoku
-    browser = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+    from solvers.trace import find_chromium
+    browser = find_chromium()
     runs = [("sudoku test.csv, eb", sudoku.main, ["--sampler", "eb"], a.sudoku),
             ("sudoku test.csv, top-1", sudoku.main, ["--sampler", "topk", "--k", "1"], a.sudoku),
             ("maze test-20.csv, eb", maze.main, ["--sampler", "eb", "--input", "datasets/maze/test-20.csv"], a.mazes)]

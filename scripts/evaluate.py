@@ -47,7 +47,6 @@ sequences and answers with the best; NFE counts every row fed, K x calls.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -146,7 +145,7 @@ def check_flags(a) -> list:
         if len(points) != 1:
             raise UsageError(f"--trace: traces one point; {len(points)} given (pick one with --points)")
         name, _, guided = points[0]
-        check_trace(argparse.Namespace(trace=a.trace, trace_limit=a.trace_limit, sampler=name), guided)
+        check_trace(a.trace, a.trace_limit, name, guided)
         check_output(a.trace, "--trace")
     check_output(a.csv, "--csv")
     check_output(a.plot, "--plot")
@@ -188,10 +187,9 @@ def fit_models(a, task, questions, models: dict, points: list) -> list:
     return points
 
 
-def run_points(a, task, questions, models, points, device, precision) -> list[dict]:
+def run_points(a, task, questions, status, models, points, device, precision) -> list[dict]:
     """Decode the set at every point (each ARM at the 'ar' points); one row per run. With
     ``a.trace`` (one MDM point, checked), the run's passes go to that file."""
-    status = puzzle_status(task, questions)
     depths = [task.depth(q) for q in questions]
     rows = []
     runs = [(n, o, g, k) for n, o, g in points
@@ -224,10 +222,10 @@ def run_points(a, task, questions, models, points, device, precision) -> list[di
     return rows
 
 
-def write_csv(a, task, questions, rows: list[dict]) -> np.ndarray:
+def write_csv(a, task, questions, status, rows: list[dict]) -> np.ndarray:
     """Split each row's rate by tied / unique answers (tasks that may tie), write the CSV;
     returns the tied mask."""
-    tied = task.ties(questions, puzzle_status(task, questions))
+    tied = task.ties(questions, status)
     for r in rows:
         r.pop("_nfe")
         ok = np.asarray(r.pop("_solved"), bool)
@@ -280,10 +278,11 @@ def main(argv=None) -> int:
         points = fit_models(a, task, questions, models, points)
     except (UsageError, RuntimeChoiceError, ParseError, CheckpointError) as e:
         return fail(str(e))
-    rows = run_points(a, task, questions, models, points, device, precision)
+    status = puzzle_status(task, questions)
+    rows = run_points(a, task, questions, status, models, points, device, precision)
     if a.scaling:
         return scaling_report(rows, task, questions, a.csv, a.plot, a.json)
-    tied = write_csv(a, task, questions, rows)
+    tied = write_csv(a, task, questions, status, rows)
     depth = next((r["depth_mean"] for r in rows if r["depth_mean"]), None)
     names = ", ".join(sorted({r["checkpoint"] for r in rows}))
     plotted = plot(rows, depth, a.plot, a.task, f"{Path(a.input).name if a.input else a.task + ' test.csv'}: "

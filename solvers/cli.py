@@ -155,22 +155,22 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
             raise UsageError(f"{flag}: must be >= {lo}, got {v}")
     if args.output_format != OUTPUT_STYLES[task_name][0] and (not args.output or not args.output.endswith(".txt")):
         raise UsageError(f"--output-format {args.output_format}: a .txt --output file is needed for that layout")
-    check_trace(args, guided)
+    check_trace(args.trace, args.trace_limit, args.sampler, guided)
     for flag in ("output", "report", "trace"):
         if getattr(args, flag):
             check_output(getattr(args, flag), f"--{flag}")
     return opts, guided
 
 
-def check_trace(args, guided: dict | None) -> None:
+def check_trace(trace: str | None, trace_limit: int, sampler: str, guided: dict | None) -> None:
     """--trace: a .html or .json file, an MDM sampler, no search but best-first. UsageError."""
-    if args.trace_limit < 1:
-        raise UsageError(f"--trace-limit: must be >= 1, got {args.trace_limit}")
-    if not args.trace:
+    if trace_limit < 1:
+        raise UsageError(f"--trace-limit: must be >= 1, got {trace_limit}")
+    if not trace:
         return
-    if not args.trace.endswith((".html", ".json")):
-        raise UsageError(f"--trace {args.trace}: the file must end in .html (the viewer) or .json (the data)")
-    if args.sampler == "ar":
+    if not trace.endswith((".html", ".json")):
+        raise UsageError(f"--trace {trace}: the file must end in .html (the viewer) or .json (the data)")
+    if sampler == "ar":
         raise UsageError("--trace: records the MDM samplers' passes; not --sampler ar")
     if guided and (guided["repair"] or (guided["search"] and guided["strategy"] != "best") or guided["complete"]):
         raise UsageError("--trace: of the searches, only --search --strategy best is traced (not --repair, "

@@ -12,6 +12,7 @@ script and style, no network): a slider and the arrow keys step through the pass
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,11 @@ from puzzles.io import atomic_write_text
 from sampling.trace import Step, Trace
 
 PAGE = Path(__file__).with_name("trace_page.html")
+
+
+def find_chromium() -> str | None:
+    """The Chromium (or Chrome) binary on PATH that opens trace pages, or None."""
+    return next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 
 
 def _steps(task, steps: list[Step]) -> list[dict]:
@@ -32,10 +38,7 @@ def _steps(task, steps: list[Step]) -> list[dict]:
         commit = (st.commit - shift).tolist()
         out.append({"board": board, "commit": commit, "values": "".join(vals[i] for i in commit),
                     "h": [round(float(h), 4) for h in st.h], "back": bool(back), "cached": st.cached})
-        prev = list(board)
-        for i in commit:
-            prev[i] = vals[i]
-        prev = "".join(prev)
+        prev = vals                     # the board this pass left: what it read, and its commits
     return out
 
 

@@ -3,7 +3,6 @@ real browser (headless Chromium; skipped with the reason printed where it is mis
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import numpy as np
@@ -17,7 +16,7 @@ from sampling.rules import eb_select, topk_select
 from sampling.trace import Trace
 from solvers import maze as maze_cli
 from solvers import sudoku as sudoku_cli
-from solvers.trace import _steps
+from solvers.trace import _steps, find_chromium
 
 
 def _table(S=6, V=4, seed=0):
@@ -139,14 +138,10 @@ def test_trace_strip_draws_a_png_and_refuses_what_is_not_a_trace(tmp_path, capsy
     assert not (tmp_path / "b.png").exists()
 
 
-def _chromium() -> str | None:
-    return next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
-
-
 def test_trace_page_in_a_real_browser(tmp_path, capsys):
     """Headless Chromium opens the page, presses the arrow keys and reports what it shows;
     checked against the JSON. A screenshot is saved beside it (tmp_path/trace.png)."""
-    browser = _chromium()
+    browser = find_chromium()
     if browser is None:
         print("skipped: no chromium on PATH (Debian: apt-get install chromium)")
         pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
