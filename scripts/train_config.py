@@ -40,10 +40,13 @@ class TrainConfig(Architecture):
                               "rule (puzzles.maze.generate_mixed); validation draws from the same kind.")
     maze_max: int = Field(0, ge=0, le=64, description="Mazes, MDM: train one model for every size from maze_min "
                                                       "to maze_max cells a side (0: the fixed 10x10 pool). Each "
-                                                      "step draws one shape (sides weighted by length, half "
+                                                      "step draws one shape (sides weighted by size_power, half "
                                                       "square) and batch_cells cells of fresh mixed mazes of it, "
                                                       "tied shortest paths included, one drawn uniformly.")
     maze_min: int = Field(4, ge=2, description="Smallest side with maze_max.")
+    size_power: float = Field(1.0, ge=0, description="maze_max: a side's weight is its length to this power "
+                                                     "(1: by length; 2: by area, more steps on large mazes; "
+                                                     "0: every side alike).")
     batch_cells: int = Field(6400, ge=16, description="maze_max: cells per batch (rows = batch_cells // cells, "
                                                       "so every shape costs about the same per step).")
     sudoku_pool: Literal["grids", "puzzles", "mixed"] = Field(

@@ -81,11 +81,12 @@ def eval_keys(task, evalset) -> set[bytes]:
     return {_item_key(task, sd.solve(q, task.box)) for q in evalset}
 
 
-def maze_shape(rng: np.random.Generator, lo: int, hi: int) -> tuple[int, int]:
-    """A maze shape for one multi-size step: sides weighted by their length (a large maze
-    holds more to learn per example), square half of the time."""
+def maze_shape(rng: np.random.Generator, lo: int, hi: int, power: float = 1.0) -> tuple[int, int]:
+    """A maze shape for one multi-size step: sides weighted by their length to ``power``
+    (a large maze holds more to learn per example), square half of the time."""
     sides = np.arange(lo, hi + 1)
-    p = sides / sides.sum()
+    p = sides.astype(float) ** power
+    p /= p.sum()
     r = int(rng.choice(sides, p=p))
     return (r, r) if rng.random() < 0.5 else (r, int(rng.choice(sides, p=p)))
 
@@ -98,7 +99,7 @@ def maze_stream_batch(pool: dict, rng: np.random.Generator, step: int):
     from puzzles.maze.solve import random_shortest_path
     from puzzles.tasks import Batch
     cfg = pool["cfg"]
-    r, c = maze_shape(rng, cfg.maze_min, cfg.maze_max)
+    r, c = maze_shape(rng, cfg.maze_min, cfg.maze_max, cfg.size_power)
     n = max(1, cfg.batch_cells // (r * c))
     rows, j = [], 0
     while len(rows) < n:
