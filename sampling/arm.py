@@ -7,10 +7,11 @@ cost their call.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import torch
+
+from sampling.core import Clock, propose
 
 # step_fn(tokens [B, T], cache or None) -> (logits of the last position [B, V], cache)
 StepFn = Callable[[torch.Tensor, object], tuple[torch.Tensor, object]]
@@ -22,29 +23,16 @@ def ar_decode(step_fn: StepFn, prompt: torch.Tensor, *, n_tokens: int,
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
     B = prompt.shape[0]
     out = []
-    inp, cache = prompt, None
-    t_start, model_s = time.perf_counter(), 0.0
+    inp, cache, clock = prompt, None, Clock()
     for k in range(n_tokens):
-        t0 = time.perf_counter()
-        logits, cache = step_fn(inp, cache)
-        if logits.is_cuda:
-            torch.cuda.synchronize()
-        model_s += time.perf_counter() - t0
-        logp = torch.log_softmax(logits.float(), -1)
-        if temperature > 0:
-            u = torch.rand(logp.shape, generator=generator).clamp_(1e-10, 1.0).to(logp.device)
-            tok = (logp / temperature - torch.log(-torch.log(u))).argmax(-1)
-        else:
-            tok = logp.argmax(-1)
+        logits, cache = clock.run(step_fn, inp, cache)
+        tok = propose(torch.log_softmax(logits.float(), -1), temperature, generator)
         if forced is not None:
             tok = torch.where(forced[:, k] >= 0, forced[:, k], tok)
         out.append(tok)
         inp = tok[:, None]
-    total = time.perf_counter() - t_start
-    return torch.stack(out, 1), {"nfe": torch.full((B,), n_tokens, dtype=torch.long),
-                                 "tokens_per_step": [[1] * n_tokens for _ in range(B)],
-                                 "model_seconds": model_s, "total_seconds": total,
-                                 "overhead_seconds": total - model_s}
+    return torch.stack(out, 1), clock.stats(torch.full((B,), n_tokens, dtype=torch.long),
+                                            [[1] * n_tokens for _ in range(B)])
 
 
 def mask_filled(logits: torch.Tensor, filled: torch.Tensor, n_values: int) -> torch.Tensor:
@@ -72,19 +60,10 @@ def pick_decode(step_fn: StepFn, prompt: torch.Tensor, *, filled: torch.Tensor, 
     active = (~filled).any(1)
     nfe = torch.zeros(B, dtype=torch.long)
     rows = torch.arange(B, device=filled.device)
-    out, inp, cache = [], prompt, None
-    t_start, model_s = time.perf_counter(), 0.0
+    out, inp, cache, clock = [], prompt, None, Clock()
     while active.any():
-        t0 = time.perf_counter()
-        logits, cache = step_fn(inp, cache)
-        if logits.is_cuda:
-            torch.cuda.synchronize()
-        model_s += time.perf_counter() - t0
-        logits = mask_filled(logits, filled, n_values)
-        if temperature > 0:
-            u = torch.rand(logits.shape, generator=generator).clamp_(1e-10, 1.0).to(logits.device)
-            logits = torch.log_softmax(logits, -1) / temperature - torch.log(-torch.log(u))
-        tok = logits.argmax(-1)
+        logits, cache = clock.run(step_fn, inp, cache)
+        tok = propose(torch.log_softmax(mask_filled(logits, filled, n_values), -1), temperature, generator)
         cell = tok // n_values
         nfe += active.cpu().long()
         tok = torch.where(active, tok, -1)
@@ -95,10 +74,8 @@ def pick_decode(step_fn: StepFn, prompt: torch.Tensor, *, filled: torch.Tensor, 
             done |= cell == stop
         active &= ~done
         inp = tok.clamp_min(0)[:, None]
-    total = time.perf_counter() - t_start
     toks = torch.stack(out, 1) if out else torch.zeros(B, 0, dtype=torch.long, device=prompt.device)
-    return toks, {"nfe": nfe, "tokens_per_step": [[1] * int(k) for k in nfe],
-                  "model_seconds": model_s, "total_seconds": total, "overhead_seconds": total - model_s}
+    return toks, clock.stats(nfe, [[1] * int(k) for k in nfe])
 
 
 # reorder_fn(cache, rows [R]) -> the cache of those rows (a row may repeat)
@@ -121,18 +98,8 @@ def pick_beam_decode(step_fn: StepFn, reorder_fn: ReorderFn, prompt: torch.Tenso
     B, C = filled.shape
     k, V = beam, C * n_values
     dev = filled.device
-    t_start, model_s = time.perf_counter(), 0.0
-
-    def call(inp, cache):
-        nonlocal model_s
-        t0 = time.perf_counter()
-        logits, cache = step_fn(inp, cache)
-        if logits.is_cuda:
-            torch.cuda.synchronize()
-        model_s += time.perf_counter() - t0
-        return logits, cache
-
-    logits, cache = call(prompt, None)                 # the prompt once per puzzle, then k copies
+    clock = Clock()
+    logits, cache = clock.run(step_fn, prompt, None)                 # the prompt once per puzzle, then k copies
     rep = torch.arange(B, device=dev).repeat_interleave(k)
     logits, cache = logits[rep], reorder_fn(cache, rep)
     filled = filled[rep].clone()
@@ -165,11 +132,8 @@ def pick_beam_decode(step_fn: StepFn, reorder_fn: ReorderFn, prompt: torch.Tenso
             done |= was_active & (cell == stop[src // k])
         active = was_active & ~done
         if active.any():
-            logits, cache = call(tok.clamp_min(0)[:, None], cache)
+            logits, cache = clock.run(step_fn, tok.clamp_min(0)[:, None], cache)
     best = score.argmax(1)                              # topk keeps beams sorted; argmax to be plain
     toks = hist.view(B, k, -1)[torch.arange(B, device=dev), best]
     steps = (toks >= 0).sum(1).cpu()
-    total = time.perf_counter() - t_start
-    return toks, {"nfe": calls * k, "tokens_per_step": [[1] * int(n) + [0] * int(c * k - n)
-                                                      for n, c in zip(steps, calls)],
-                  "model_seconds": model_s, "total_seconds": total, "overhead_seconds": total - model_s}
+    return toks, clock.stats(calls * k, [[1] * int(n) + [0] * int(c * k - n) for n, c in zip(steps, calls)])

@@ -64,20 +64,6 @@ def memo_forward(model_fn: ModelFn, x: torch.Tensor, memos: list[Memo]) -> tuple
     return torch.stack([memos[i][k] for i, k in enumerate(keys)]).float(), need
 
 
-def search_select(sel: torch.Tensor, h: torch.Tensor, order: torch.Tensor, mask: torch.Tensor,
-                  careful: torch.Tensor, one: torch.Tensor, stall_entropy: float | None) -> torch.Tensor:
-    """The cells a search step commits, from the rule's choice ``sel`` [b, S]: a careful
-    row (``careful[i] > 0``) takes its ``careful[i]`` first cells of ``order`` instead;
-    with ``stall_entropy``, only cells at or below it are kept, besides ``one`` (the row's
-    most certain cell). A step always commits: where nothing is left (the rule's cell
-    tied with ``one`` in entropy), it commits ``one``."""
-    sel = torch.where((careful > 0)[:, None], take_prefix(order, careful, mask), sel)
-    if stall_entropy is not None:
-        sel = sel & ((h <= stall_entropy) | one)
-        sel = torch.where(sel.any(1, keepdim=True), sel, one & mask)
-    return sel
-
-
 def entropy(logp: torch.Tensor) -> torch.Tensor:
     """Shannon entropy in nats over the last axis; exact zeros for -inf entries (no NaN)."""
     return torch.special.entr(logp.exp()).sum(-1)
@@ -112,13 +98,54 @@ def take_prefix(order: torch.Tensor, k: torch.Tensor, mask: torch.Tensor) -> tor
     return torch.zeros_like(mask).scatter(1, order, chosen)
 
 
-def _propose(logp: torch.Tensor, temperature: float, generator) -> torch.Tensor:
+def propose(logp: torch.Tensor, temperature: float, generator) -> torch.Tensor:
+    """The value proposed at each position: the argmax, or at ``temperature`` > 0 a draw
+    from softmax(logp / T) (every decoder, MDM and ARM, draws here)."""
     if temperature <= 0:
         return logp.argmax(-1)
     # Gumbel-max draw from softmax(logp / T); noise made on the CPU so a CPU generator
     # reproduces runs on any device.
     u = torch.rand(logp.shape, generator=generator).clamp_(1e-10, 1.0).to(logp.device)
     return (logp / temperature - torch.log(-torch.log(u))).argmax(-1)
+
+
+def node_logp(logits: torch.Tensor, mask_id: int, banned: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """One pass's evaluation, shared by the samplers and the search: float32
+    log-probabilities [b, S, V] over the values a position may take. MASK is never one of
+    them (structure, not a rule: a decoder writes values), nor a value ``banned`` [b, S, V]
+    marks. Returns (logp, dead [b, S]): dead positions have no value left; their row of
+    logp is uniform over the vocabulary, so it stays finite."""
+    logits = logits.float()
+    if mask_id < logits.shape[-1]:
+        logits = logits.clone()
+        logits[..., mask_id] = float("-inf")
+    if banned is not None:
+        logits = logits.masked_fill(banned, float("-inf"))
+    dead = torch.isinf(logits).all(-1)
+    return torch.log_softmax(logits.masked_fill(dead[..., None], 0.0), -1), dead
+
+
+class Clock:
+    """Model time against the whole decode's, and the stats dict every decoder returns."""
+
+    def __init__(self):
+        self.start, self.model_s = time.perf_counter(), 0.0
+
+    def run(self, fn, *args):
+        """``fn(*args)``, its time counted as the model's (CUDA synchronised)."""
+        t0 = time.perf_counter()
+        out = fn(*args)
+        first = out[0] if isinstance(out, tuple) else out
+        if first.is_cuda:
+            torch.cuda.synchronize()
+        self.model_s += time.perf_counter() - t0
+        return out
+
+    def stats(self, nfe: torch.Tensor, per_step: list[list[int]], **extra) -> dict:
+        total = time.perf_counter() - self.start
+        return {"nfe": nfe, "tokens_per_step": per_step, "model_seconds": self.model_s,
+                "total_seconds": total, "overhead_seconds": total - self.model_s, **extra}
 
 
 @torch.no_grad()
@@ -140,21 +167,16 @@ def unmask_loop(model_fn: ModelFn, x: torch.Tensor, *, mask_id: int, select: Sel
     nfe = torch.zeros(B, dtype=torch.long)
     per_step: list[list[int]] = [[] for _ in range(B)]
     active = (x == mask_id).any(1).nonzero().squeeze(1)
-    t_start, model_s, step = time.perf_counter(), 0.0, 0
+    clock, step = Clock(), 0
     while active.numel() and (max_steps is None or step < max_steps):
         xa = x[active]
-        t0 = time.perf_counter()
-        logits = model_fn(xa)
-        if logits.is_cuda:
-            torch.cuda.synchronize()
-        model_s += time.perf_counter() - t0
-        logp = torch.log_softmax(logits.float(), dim=-1)             # (b, S, V)
+        logp, _ = node_logp(clock.run(model_fn, xa), mask_id)             # (b, S, V)
         act = active.cpu()
         ids = act.tolist()
         if remask is not None:
             xa = xa.masked_fill(remask(logp, xa, act), mask_id)
         mask = xa == mask_id
-        proposal = _propose(logp, temperature, generator)
+        proposal = propose(logp, temperature, generator)
         rows = (ids,) if getattr(select, "uses_rows", False) else ()
         sel = select(logp, mask, step, generator, *rows) & mask
         x[active] = torch.where(sel, proposal, xa)
@@ -165,6 +187,4 @@ def unmask_loop(model_fn: ModelFn, x: torch.Tensor, *, mask_id: int, select: Sel
             per_step[r].append(c)
         active = active[(x[active] == mask_id).any(1)]
         step += 1
-    total = time.perf_counter() - t_start
-    return x, {"nfe": nfe, "tokens_per_step": per_step, "model_seconds": model_s,
-               "total_seconds": total, "overhead_seconds": total - model_s}
+    return x, clock.stats(nfe, per_step)

@@ -1,210 +1,229 @@
-"""Verifier-guided repair and model-guided search on top of any selection rule.
+"""Model-guided search: a complete best-first search, the one engine behind ``--search``.
 
-Plain parallel unmasking commits every token for good. Here a puzzle-supplied
-``check_fn(x[b, S]) -> bool[b]`` (a cheap, batched consistency test) runs after each
-step, and a row whose new state is inconsistent is handled in this order:
+Nodes are expanded in the order of the model's own probability of the choices that lead
+to them. A row *dives*: it expands each node's child next, so a puzzle the model solves
+greedily costs what greedy decoding costs; at a dead end it resumes at its most probable
+open node anywhere in the tree, not at the latest as a depth-first search would. A
+confident mistake made early is therefore undone as soon as the choices below it are
+less probable than the mistake's alternative, not after every one of them
+(``dive=False``: every node waits its turn, a pure best-first order).
 
-1. **Repair** (``repair`` per puzzle). The step's commits are undone. If the step
-   committed one cell, that (cell, value) pair is *banned* in this branch: placing it
-   leads straight to a contradiction, so banning it is sound. If it committed n > 1,
-   the row goes *careful*: its steps commit only its n // 2 most certain cells, halving
-   again at each failure, so the culprit is found in about log2(n) undos (one cell per
-   step would spend a forward pass per cell). Each undo counts as one repair; a
-   careful row returns to its rule after its ban.
-2. **Backtrack** (``search``). Restore the state at the latest branch point and try its
-   next candidate.
-3. Otherwise the step is accepted, as plain decoding would.
+A node is a state and its bans (the (cell, value) pairs ruled out below it). Expanding a
+node: rules (if any, no forward pass) fill what they deduce, forbid what they exclude, and
+discard the node on a contradiction; so does ``check_fn`` (a cheap, batched consistency
+test). One forward pass gives log-probabilities over the allowed, unbanned values
+(``sampling.core.node_logp``; a masked cell with none left discards the node). The
+selection rule (EB, top-k, ...) picks cells, which get their most likely values: commits
+c_1..c_n, the most certain first. The node's solutions split into n + 1 disjoint parts,
+each a new open node:
 
-**Branching** (``search``): when a row is *stalled*, i.e. even its most certain masked
-cell has entropy above ``stall_entropy``, the row branches on that cell over its
-``branch_k`` most likely values, depth first. Every forward pass counts in the row's
-NFE; a row stops at ``search_budget`` NFE and its remaining masks take the last argmax.
-A row back at a state it has evaluated (a step undone leaves the state as it was)
-reuses its logits (``sampling.core.memo_forward``): no forward pass, no NFE.
-Rows of different puzzles share each batch and never influence one another.
+* the child, with every commit: score + sum(log p_j);
+* for each i, the commits before i and c_i's value banned: score + sum_{j<i} log p_j +
+  log(1 - p_i).
 
-**Rules** (``rules_fn``, from the puzzle): ``mask`` gives no probability to values a
-filled peer holds; ``propagate`` also makes every naked and hidden single certain, so
-the step commits it; a contradiction the rules find is handled like a dead cell. They
-cost no forward pass. This search is not complete: commits made in passing are undone
-only through repairs or by backtracking past a later branch point. ``complete`` (run by
-``solvers.decode``) hands a row it could not solve to ``sampling.dfs.dfs_decode``, from the
-puzzle, with the NFE it has left and the states this search evaluated (the same ``memos``).
-``strategy='best'`` (run by ``solvers.decode``) replaces this search with
-``sampling.bestfirst``, which is complete by itself and undoes the least likely commit first.
+Completeness: the parts cover the node's solutions, a discarded node has none, and each
+new node has more filled cells or the same cells and one more ban, so the tree is finite
+and, with enough budget, every puzzle that has a solution is solved. Every forward pass
+counts in the row's NFE; a node whose state was evaluated before reuses its logits
+(``sampling.core.memo_forward``), so a ban costs no forward pass of its own. A row stops
+at its budget; its last expanded node's masks take their argmax. Rows of different
+puzzles share each batch and never influence one another. Greedy decoding only.
+
+``search=False`` keeps the dive and drops the going back: one greedy descent with the
+rules and the check, which stops at its first dead end (``--rules`` without ``--search``).
+Why one engine: docs/search.md (best first solved as many or more than the branch search
+and the depth-first search at lower NFE on every set measured, so those were removed).
 """
 from __future__ import annotations
 
-import time
+import heapq
+import itertools
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from sampling.core import Memo, _propose, entropy, memo_forward, search_select, take_prefix
+from sampling.core import Clock, Memo, memo_forward, node_logp
 
 
 class SearchOptions(BaseModel):
-    """Repair and search knobs (all rows share them)."""
+    """The search and the rules (all rows share them)."""
     model_config = ConfigDict(frozen=True, extra="forbid")
-    repair: int = Field(0, ge=0, description="Repairs allowed per puzzle (0: none).")
-    search: bool = Field(False, description="Branch when stalled and backtrack on conflicts.")
-    search_budget: int = Field(400, ge=1, description="Most NFE one puzzle may use.")
-    stall_entropy: float = Field(0.01, ge=0, description="Branch when every masked cell's entropy exceeds this (nats).")
-    branch_k: int = Field(2, ge=2, description="Candidates tried at a branch point.")
+    search: bool = Field(False, description="Best-first search: undo the least probable commit at a dead end.")
+    search_budget: int = Field(400, ge=1, description="Most NFE one puzzle may use with search.")
     rules: Literal["none", "mask", "propagate"] = Field(
         "none", description="Puzzle rules, no forward passes: none, mask (a filled peer's value gets no "
                             "probability) or propagate (mask, and naked and hidden singles become certain).")
-    complete: bool = Field(False, description="When the branch search gives up, restart from the puzzle with "
-                                              "the complete depth-first search (sampling.dfs) for the rest of "
-                                              "the budget.")
-    strategy: Literal["branch", "best"] = Field(
-        "branch", description="With search: branch (this module: depth first, branching where the model is "
-                              "unsure; --complete adds the depth-first fallback) or best (sampling.bestfirst: "
-                              "complete by itself, the most probable open node first; it uses no repairs, "
-                              "stall_entropy or branch_k).")
-
-    @model_validator(mode="after")
-    def _strategy_fits(self):
-        if self.strategy == "best":
-            if not self.search:
-                raise ValueError("strategy best (--strategy best): applies with search on (--search)")
-            if self.repair or self.complete:
-                raise ValueError("strategy best (--strategy best) is complete by itself and undoes any "
-                                 "commit: repair and complete (--repair, --complete) do not apply to it")
-            if self.stall_entropy != 0.01 or self.branch_k != 2:
-                raise ValueError("strategy best (--strategy best) expands the most probable open node and never "
-                                 "branches on a stall: stall_entropy and branch_k (--stall-entropy, --branch-k) "
-                                 "do not apply to it")
-        return self
 
 
 def check_decoding(options: dict, guided: dict | None, sampler: str = "eb") -> None:
     """Constraints across the sampler's options and the search's, checked before any model
     loads (the CLIs and ``scripts.evaluate`` call this one function). ValueError."""
     from sampling.rules import SEARCHABLE
-    if guided and sampler not in SEARCHABLE:
-        raise ValueError(f"repair, search and rules drive the rules {', '.join(SEARCHABLE)}; "
+    if not guided or not (guided.get("search") or guided.get("rules", "none") != "none"):
+        return
+    if sampler == "ar":
+        raise ValueError("search and rules (--search, --rules) apply to the MDM samplers, not the ARM (ar)")
+    if sampler not in SEARCHABLE:
+        raise ValueError(f"search and rules drive the rules {', '.join(SEARCHABLE)}; "
                          f"sampler {sampler} keeps its own state across passes and decodes only plainly")
-    if guided and guided.get("strategy") == "best" and options.get("temperature", 0.0) > 0:
-        raise ValueError("strategy best (--strategy best) decodes greedily: use it with temperature 0 "
+    if options.get("temperature", 0.0) > 0:
+        raise ValueError("search and rules (--search, --rules) decode greedily: use them with temperature 0 "
                          f"(got {options['temperature']})")
 
 
-@torch.no_grad()
-def guided_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, repair: int = 0,
-                  search: bool = False, search_budget: int = 400, stall_entropy: float = 0.01,
-                  branch_k: int = 2, temperature: float = 0.0, rules_fn=None,
-                  generator: torch.Generator | None = None,
-                  memos: list[Memo] | None = None) -> tuple[torch.Tensor, dict]:
-    """Decode with repairs and branch search. ``memos``: per row, the states evaluated and
-    their logits (``sampling.core.memo_forward``), extended in place, so that a complete
-    search given the same list reuses them."""
-    B, S = x.shape
-    cur = x.clone()
-    banned: torch.Tensor | None = None                 # (B, S, V): values ruled out per branch
-    stacks: list[list] = [[] for _ in range(B)]        # (state, banned, cell, untried values)
-    careful = [0] * B                                  # careful rows commit this many cells a step (0: their rule)
-    memos = [{} for _ in range(B)] if memos is None else memos   # each row's evaluated states
-    nfe = torch.zeros(B, dtype=torch.long)
-    counts = {"repairs": [0] * B, "backtracks": [0] * B, "branches": [0] * B}
-    per_step: list[list[int]] = [[] for _ in range(B)]
-    active = [r for r in range(B) if (cur[r] == mask_id).any()]
-    t_start, model_s, step = time.perf_counter(), 0.0, 0
-    while active:
-        idx = torch.tensor(active, device=x.device)
-        xa = cur[idx]
-        t0 = time.perf_counter()
-        logits, ran = memo_forward(model_fn, xa, [memos[r] for r in active])
-        model_s += time.perf_counter() - t0
-        nfe[idx[ran].cpu()] += 1
-        if banned is None:
-            banned = torch.zeros(B, S, logits.shape[-1], dtype=torch.bool, device=x.device)
-        logits = logits.masked_fill(banned[idx], float("-inf"))
-        if rules_fn is not None:    # sound deductions, no forward pass: applied to this step's choices
-            filled, allowed, broken = rules_fn(xa)
-            logits = logits.masked_fill(~allowed.to(logits.device), float("-inf"))
-            logits = torch.where((filled != xa)[..., None], torch.full_like(logits, float("-inf")).scatter(
-                2, filled[..., None], 0.0), logits)          # a deduced single is certain
-        dead = torch.isinf(logits).all(-1) & (xa == mask_id)     # a masked cell with no value left
-        if rules_fn is not None:    # a contradiction the rules found counts as a dead cell
-            first = (xa == mask_id).float().argmax(1)
-            rows_ = torch.arange(len(xa), device=dead.device)
-            dead[rows_, first] |= broken.to(dead.device) & (xa == mask_id).any(1)
-        logp = torch.log_softmax(logits.masked_fill(dead[..., None], 0.0), -1)
-        mask = xa == mask_id
-        proposal = _propose(logp, temperature, generator)
-        sel = select(logp, mask, step, generator) & mask
-        h = entropy(logp).masked_fill(~mask, float("inf"))
-        best = h.argmin(1)
-        one = take_prefix(best[:, None], torch.ones(len(active), dtype=torch.long, device=x.device), mask)
-        # careful rows commit only their `careful` most certain cells; with search, uncertain
-        # cells are left to branching instead of being committed in passing
-        cf = torch.tensor(careful, device=x.device)[idx]
-        sel = search_select(sel, h, h.argsort(1), mask, cf, one, stall_entropy if search else None)
-        new = torch.where(sel, proposal, xa)
-        bad = check_fn(new).to(x.device) | dead.any(1)
-        still = []
-        for i, r in enumerate(active):
-            stalled = search and not careful[r] and bool(h[i, best[i]] > stall_entropy)
-            if stalled and not bool(dead[i].any()):
-                cell = int(best[i])
-                order = logp[i, cell].argsort(descending=True)
-                cands = [int(v) for v in order[:branch_k] if torch.isfinite(logp[i, cell, v])]
-                trial = cur[r].repeat(len(cands), 1)
-                trial[:, cell] = torch.tensor(cands, device=x.device)
-                ok = ~check_fn(trial).to(x.device)         # never branch into a contradiction
-                cands = [v for v, good in zip(cands, ok.tolist()) if good]
-                if not cands:
-                    dead[i, cell] = True
-                    stalled = False
-            if stalled and not bool(dead[i].any()):
-                stacks[r].append((cur[r].clone(), banned[r].clone(), cell, cands[1:]))
-                counts["branches"][r] += 1
-                cur[r, cell] = cands[0]
-                per_step[r].append(1)
-            elif bool(bad[i]) or bool(dead[i].any()):
-                n_sel = int(sel[i].sum())
-                if counts["repairs"][r] < repair and not bool(dead[i].any()):
-                    counts["repairs"][r] += 1
-                    if n_sel == 1:
-                        c = int(sel[i].nonzero()[0, 0])
-                        banned[r, c, int(proposal[i, c])] = True
-                        careful[r] = 0
-                    else:
-                        careful[r] = max(1, n_sel // 2)
-                    per_step[r].append(0)
-                elif search and _backtrack(r, cur, banned, stacks):
-                    counts["backtracks"][r] += 1
-                    careful[r] = 0
-                    per_step[r].append(0)
-                else:
-                    cur[r] = new[i]
-                    per_step[r].append(n_sel)
-            else:
-                cur[r] = new[i]          # consistent; a careful row stays careful until its culprit is banned
-                per_step[r].append(int(sel[i].sum()))
-            if (cur[r] == mask_id).any():
-                if int(nfe[r]) >= search_budget:      # out of budget: last argmax, no extra NFE
-                    cur[r] = torch.where(cur[r] == mask_id, proposal[i], cur[r])
-                else:
-                    still.append(r)
-        active = still
-        step += 1
-    total = time.perf_counter() - t_start
-    return cur, {"nfe": nfe, "tokens_per_step": per_step, "model_seconds": model_s,
-                 "total_seconds": total, "overhead_seconds": total - model_s, **counts}
+class _Open:
+    """One row's open nodes: a heap of (-score, -filled, tie, state, bans)."""
 
+    def __init__(self, x: torch.Tensor, memo: Memo, mask_id: int, keep: bool):
+        self.mask_id, self.memo, self.keep, self.tie = mask_id, memo, keep, itertools.count()
+        self.heap: list = []
+        self.push(0.0, x, ())
+        self.node = None            # the node being expanded: (score, state, bans)
+        self.next = None            # diving: the child to expand next, before the heap
+        self.last = x               # the latest state expanded (a row out of budget fills it)
 
-def _backtrack(r: int, cur, banned, stacks) -> bool:
-    """Restore row r to its latest branch point with an untried value; False if none."""
-    while stacks[r]:
-        state, ban, cell, untried = stacks[r][-1]
-        if untried:
-            v = untried.pop(0)
-            cur[r] = state
-            cur[r, cell] = v
-            banned[r] = ban
+    def push(self, score: float, state: torch.Tensor, bans: tuple) -> None:
+        filled = int((state != self.mask_id).sum())
+        heapq.heappush(self.heap, (-score, -filled, next(self.tie), state, bans))
+
+    def part(self, score: float, state: torch.Tensor, bans: tuple) -> None:
+        """An alternative to the choice being made: kept only when the row may go back."""
+        if self.keep:
+            self.push(score, state, bans)
+
+    def pop(self) -> bool:
+        if self.next is not None:
+            self.node, self.next = self.next, None
             return True
-        stacks[r].pop()
+        if not self.heap:
+            return False
+        neg, _, _, state, bans = heapq.heappop(self.heap)
+        self.node = (-neg, state, bans)
+        return True
+
+
+@torch.no_grad()
+def best_first_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_fn, rules_fn=None,
+                      budget: int | torch.Tensor = 400, search: bool = True,
+                      generator: torch.Generator | None = None, memos: list[Memo] | None = None,
+                      dive: bool = True, trace=None) -> tuple[torch.Tensor, dict]:
+    """Best-first search from ``x`` [B, S]; ``budget`` is the most NFE per row (an int or a
+    [B] tensor). ``memos``: per row, states already evaluated and their logits, extended in
+    place. ``dive``: expand each node's child next, and go to the heap only at a dead end;
+    False: every node, children too, waits its turn. ``search``: False stops a row at its
+    first dead end. ``trace``: a ``sampling.trace.Trace`` recording each expansion.
+    Returns (x_out, stats): ``backtracks`` counts discarded nodes, ``branches`` the
+    expansions that did not continue the previous one's child."""
+    B = x.shape[0]
+    limit = torch.as_tensor(budget).expand(B).clone()
+    memos = [{} for _ in range(B)] if memos is None else memos
+    rows = [_Open(x[r].clone(), memos[r], mask_id, search) for r in range(B)]
+    out, nfe, clock = x.clone(), torch.zeros(B, dtype=torch.long), Clock()
+    counts = {"backtracks": [0] * B, "branches": [0] * B}
+    per_step: list[list[int]] = [[] for _ in range(B)]
+    expect: list = [None] * B                          # the child each row pushed last
+    active = [r for r in range(B) if (x[r] == mask_id).any() and int(limit[r]) > 0]
+    step = 0
+    while active:
+        ready, allowed = _settle(rows, active, out, rules_fn, check_fn, counts["backtracks"])
+        active = [r for r in ready if int(nfe[r]) < int(limit[r])]
+        for r in set(ready) - set(active):             # out of budget: the last expansion's argmax
+            out[r] = rows[r].last
+        if not active:
+            break
+        cur = torch.stack([rows[r].node[1] for r in active])
+        logits, ran = clock.run(memo_forward, model_fn, cur, [rows[r].memo for r in active])
+        nfe[torch.tensor([active[i] for i in ran], dtype=torch.long)] += 1
+        logp, dead = node_logp(logits, mask_id, _banned(rows, active, allowed, logits))
+        mask = cur == mask_id
+        sel = select(logp, mask, step, generator) & mask
+        dead = (dead & mask).any(1).cpu()
+        for i, r in enumerate(active):
+            counts["branches"][r] += int(expect[r] is not None and not torch.equal(cur[i], expect[r]))
+            rows[r].last = torch.where(mask[i], logp[i].argmax(-1), cur[i])
+            expect[r] = None if dead[i] else _expand(rows[r], logp[i], mask[i], sel[i], dive)
+            moved = torch.zeros_like(mask[i]) if expect[r] is None else expect[r] != cur[i]
+            if trace is not None and trace.wants(r):
+                trace(r, cur[i], logp[i], mask[i], moved, logp[i].argmax(-1), i not in ran)
+            counts["backtracks"][r] += int(dead[i])
+            per_step[r].append(int(moved.sum()))
+        step += 1
+    return out, clock.stats(nfe, per_step, **counts)
+
+
+def _settle(rows: list[_Open], need: list[int], out, rules_fn, check_fn, backtracks: list[int]):
+    """Each row of ``need`` pops open nodes until it holds a live one, is solved (``out``
+    takes the solution) or has none left (``out`` takes its last fill). Rules and the
+    consistency check discard nodes without a forward pass. Returns (the rows holding a
+    live node, the rules' allowed values of each)."""
+    ready, allowed = [], {}
+    while need:
+        need = [r for r in need if rows[r].pop() or _exhausted(rows[r], out, r)]
+        if not need:
+            break
+        cur = torch.stack([rows[r].node[1] for r in need])
+        failed = torch.zeros(len(need), dtype=torch.bool)
+        if rules_fn is not None:          # its allowed values are the filled state's, kept for the step
+            cur, ok, failed = rules_fn(cur)
+            failed = failed.cpu()
+            allowed.update(zip(need, ok))
+        failed |= check_fn(cur).cpu()
+        again = []
+        for i, r in enumerate(need):
+            score, _, bans = rows[r].node
+            rows[r].node = (score, cur[i], bans)
+            if bool(failed[i]):
+                backtracks[r] += 1
+                again.append(r)
+            elif not bool((cur[i] == rows[r].mask_id).any()):
+                out[r] = cur[i]                    # solved (consistent and complete)
+            else:
+                ready.append(r)
+        need = again
+    return ready, allowed
+
+
+def _banned(rows: list[_Open], active: list[int], allowed: dict, logits: torch.Tensor) -> torch.Tensor:
+    """[b, S, V]: the values each node's bans and the rules rule out."""
+    banned = torch.zeros(logits.shape, dtype=torch.bool, device=logits.device)
+    for i, r in enumerate(active):
+        for c, v in rows[r].node[2]:
+            banned[i, c, v] = True
+    if allowed:
+        banned |= ~torch.stack([allowed[r] for r in active]).to(banned.device)
+    return banned
+
+
+def _expand(row: _Open, logp: torch.Tensor, mask: torch.Tensor, sel: torch.Tensor, dive: bool) -> torch.Tensor:
+    """Split the row's node by its step's commits (module docstring): the child and, for
+    each commit, the part with that commit's value banned. Returns the child's state."""
+    score, state, bans = row.node
+    proposal = logp.argmax(-1)
+    best = logp.max(-1).values
+    rest = torch.logsumexp(logp.scatter(-1, proposal[..., None], float("-inf")), -1)   # log(1 - p)
+    cells = sel.nonzero()[:, 0]
+    if not len(cells):                          # a step always commits: the most certain cell
+        cells = best.masked_fill(~mask, float("-inf")).argmax()[None]
+    cells = cells[best[cells].argsort(descending=True)]     # the most certain first
+    child, acc = state.clone(), score
+    for c, v, lp, lq in zip(cells.tolist(), proposal[cells].tolist(), best[cells].tolist(), rest[cells].tolist()):
+        if lq > float("-inf"):                  # another value is left: the part without v
+            row.part(acc + lq, child.clone(), bans + ((c, v),))
+        child[c] = v
+        acc += lp
+    filled = set(cells.tolist())
+    kept = tuple(b for b in bans if b[0] not in filled)
+    if dive:
+        row.next = (acc, child, kept)
+    else:
+        row.push(acc, child, kept)
+    return child
+
+
+def _exhausted(row: _Open, out: torch.Tensor, r: int) -> bool:
+    """A row with no open node left: the puzzle has no solution below its start (or, without
+    search, the descent met a dead end); it keeps the argmax fill of its last expansion.
+    Always False (the row leaves the search)."""
+    out[r] = row.last
     return False

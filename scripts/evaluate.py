@@ -4,15 +4,15 @@
     python -m scripts.evaluate --task maze --limit 200
     python -m scripts.evaluate --task sudoku --points eb:gamma=0.01 topk:k=1 ar --json
     python -m scripts.evaluate --input datasets/sudoku/hard.csv --csv docs/eval-hard.csv \
-        --plot docs/eval-hard.png --points eb:gamma=0.01 eb:gamma=0.01,repair=8,search=1,search_budget=200
+        --plot docs/eval-hard.png --points eb:gamma=0.01 eb:gamma=0.01,search=1,search_budget=200
 
 Default points: EB gamma in {0, 0.001, 0.01, 0.1, 0.3, 1, 3}; top-k k in {1, 2, 4, 8};
 threshold tau in {0.99, 0.9, 0.7}; random with 8/16/32/64 steps; the ARM. Writes a CSV
 (default ./eval-TASK.csv) and, when matplotlib is installed, a PNG plot of solve
 rate against mean NFE (log x, one curve per sampler, the ARM as a point, the mean
 singles / dead-end depth as a vertical line). Prints the table; --json adds one JSON
-object as the last line. A point's keys may include the repair/search options
-(repair, search, search_budget, stall_entropy, branch_k, rules) of ``solvers.sudoku``.
+object as the last line. A point's keys may include the search options (search,
+search_budget, rules) of ``solvers.sudoku``.
 
 The MDM against the ARMs (the comparison table: model, decoding, solve rate with its 95%
 interval, NFE, NFE / depth, parameters, training examples)::
@@ -28,8 +28,8 @@ settings each, sampling/rivals.py)::
 Test-time scaling (solve rate against the NFE budget; Sudoku)::
 
     python -m scripts.evaluate --input datasets/sudoku/hard.csv --scaling --points \
-        eb:gamma=0.01 eb:gamma=0.01,search=1,search_budget=800,complete=1 \
-        eb:gamma=0.01,search=1,search_budget=800,complete=1,rules=propagate
+        eb:gamma=0.01 eb:gamma=0.01,search=1,search_budget=800 \
+        eb:gamma=0.01,search=1,search_budget=800,rules=propagate
 
 ``--scaling`` reads each point's per-puzzle NFE: the solve rate at budget B is the share
 of puzzles solved within B forward passes in the run at the point's own budget (a run
@@ -138,14 +138,17 @@ def check_flags(a) -> list:
         points = [parse_point(p) for p in specs]
     except ValueError as e:
         raise UsageError(f"--points: {str(e).splitlines()[0]}") from None
+    from puzzles.tasks import TASKS
+    for spec, (_, _, guided) in zip(specs, points):
+        if guided and guided["rules"] != "none" and guided["rules"] not in TASKS[a.task].RULES:
+            raise UsageError(f"--points: bad point {spec!r}: the {a.task} task has no rules {guided['rules']!r}")
     for flag, v, lo in (("--limit", a.limit, 1), ("--batch-size", a.batch_size, 1), ("--seed", a.seed, 0)):
         if v is not None and v < lo:
             raise UsageError(f"{flag}: must be >= {lo}, got {v}")
     if a.trace:
         if len(points) != 1:
             raise UsageError(f"--trace: traces one point; {len(points)} given (pick one with --points)")
-        name, _, guided = points[0]
-        check_trace(a.trace, a.trace_limit, name, guided)
+        check_trace(a.trace, a.trace_limit, points[0][0])
         check_output(a.trace, "--trace")
     check_output(a.csv, "--csv")
     check_output(a.plot, "--plot")

@@ -20,7 +20,7 @@ RIVAL_POINTS = (["topk:k=1"] + ["eb:gamma=" + g for g in ("0.001", "0.01", "0.1"
 
 
 def parse_point(spec: str) -> tuple[str, dict, dict | None]:
-    """'eb:gamma=0.1,repair=4,search=1' -> ('eb', sampler options, repair/search options or None)."""
+    """'eb:gamma=0.1,search=1' -> ('eb', sampler options, search options or None)."""
     name, _, rest = spec.partition(":")
     if name == "ar":            # 'ar' or 'ar:beam=K' (beam search; solver / path order ARMs only)
         try:
@@ -38,6 +38,8 @@ def parse_point(spec: str) -> tuple[str, dict, dict | None]:
     except ValueError:
         raise ValueError(f"bad point {spec!r}: expected NAME:KEY=VAL,...") from None
     g = {k: kv.pop(k) for k in list(kv) if k in SearchOptions.model_fields}
+    if "search_budget" in g and g.get("search", "0").lower() in ("0", "false", "no"):
+        raise ValueError(f"bad point {spec!r}: search_budget applies with search=1")
     try:
         opts, guided = OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
         check_decoding(opts, guided, name)
@@ -63,11 +65,6 @@ def label(name: str, opts: dict, guided: dict | None = None) -> str:
             "dilated": ("block",), "remask": ("gamma", "remask_tau", "remask_budget")}.get(name, ())
     out = " ".join([name] + [f"{k.replace('remask_', 'r')}={opts[k]}" for k in keys])
     if guided:
-        out += f" +repair {guided['repair']}" if guided["repair"] else ""
         out += f" +rules {guided['rules']}" if guided.get("rules", "none") != "none" else ""
-        if guided.get("strategy") == "best":
-            out += f" +best-first {guided['search_budget']}"
-        elif guided["search"]:
-            out += f" +search {guided['search_budget']} (H>{guided['stall_entropy']:g}, k={guided['branch_k']})"
-        out += " +complete" if guided.get("complete") else ""
+        out += f" +best-first {guided['search_budget']}" if guided["search"] else ""
     return out

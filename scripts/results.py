@@ -39,7 +39,7 @@ TABLES = [
     ("Sudoku: solve rate against NFE (first 300 of `datasets/sudoku/test.csv`)", "eval-sudoku.csv",
      (f"{_EVAL} --task sudoku --limit 300 --csv docs/eval-sudoku.csv --plot docs/eval-sudoku.png --points "
      "eb:gamma=0.001 eb:gamma=0.01 eb:gamma=0.1 eb:gamma=1 topk:k=1 topk:k=4 threshold:tau=0.9 random:steps=16 "
-     "eb:gamma=0.01,repair=8"), EVAL_COLS),
+     "eb:gamma=0.01,search=1,search_budget=100"), EVAL_COLS),
     ("Sudoku: the MDM against same-size ARMs (`datasets/sudoku/test.csv`)", "compare-sudoku.csv",
      (f"{_EVAL} --task sudoku --compare --arm-beam 2 4 8 16 --csv docs/compare-sudoku.csv "
      "--plot docs/compare-sudoku.png"), EVAL_COLS),
@@ -49,7 +49,7 @@ TABLES = [
     (f"Mazes {title}: top-1, EB, the ARMs and best-first search (`datasets/maze/{name}`)",
      f"compare-maze{suffix}.csv",
      (f"{_EVAL} --task maze --input datasets/maze/{name}{limit} --points topk:k=1 eb:gamma={MAZE_GAMMA} ar "
-     f"eb:gamma={MAZE_GAMMA},search=1,strategy=best,search_budget=100 --csv docs/compare-maze{suffix}.csv "
+     f"eb:gamma={MAZE_GAMMA},search=1,search_budget=100 --csv docs/compare-maze{suffix}.csv "
      f"--plot docs/compare-maze{suffix}.png"), EVAL_COLS)
     for title, name, suffix, limit in (
         ("6x6", "test-6.csv", "-6", ""),

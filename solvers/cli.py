@@ -43,27 +43,16 @@ OUTPUT_STYLES = {"sudoku": ("ours", "reasoning-gym"), "maze": ("ours", "maze-dat
 
 
 def add_search_flags(ap: argparse.ArgumentParser) -> None:
-    """--repair, --search and the search's options, --rules."""
-    g = ap.add_argument_group("repair, search and rules (MDM samplers; see sampling/search.py)")
-    g.add_argument("--repair", type=int, default=0, help="repairs allowed per puzzle: undo a step that breaks "
-                                                          "a rule and ban the offending value (default 0)")
-    g.add_argument("--search", action="store_true", help="branch on the most certain cell when every masked "
-                                                         "cell is uncertain; backtrack on contradictions")
-    g.add_argument("--search-budget", type=int, default=400, help="most NFE per puzzle with --search (default 400)")
-    g.add_argument("--stall-entropy", type=float, default=0.01, help="branch when the lowest entropy of a masked "
-                                                                    "cell exceeds this, in nats (default 0.01)")
-    g.add_argument("--branch-k", type=int, default=2, help="candidates tried per branch point (default 2)")
-    g.add_argument("--complete", action="store_true",
-                   help="with --search: when the branch search gives up, restart from the puzzle with a complete "
-                        "depth-first search (every commit undoable) for the rest of the budget")
-    g.add_argument("--strategy", choices=["branch", "best"], default="branch",
-                   help="with --search: branch (default; depth first, branching where the model is unsure) or "
-                        "best (best first: the open node of highest model probability next, any commit can be "
-                        "undone, complete by itself; no --repair, --complete, --stall-entropy or --branch-k)")
+    """--search, --search-budget, --rules."""
+    g = ap.add_argument_group("search and rules (MDM samplers, greedy; see sampling/search.py and docs/search.md)")
+    g.add_argument("--search", action="store_true",
+                   help="best-first search: the sampler's steps, checked against the puzzle's rules; at a dead end, "
+                        "resume at the most probable choice left open (complete: every commit can be undone)")
+    g.add_argument("--search-budget", type=int, help="with --search: most NFE per puzzle (default 400)")
     g.add_argument("--rules", choices=["none", "mask", "propagate"], default="none",
                    help="rules applied without forward passes (Sudoku): mask = a filled peer's value gets no "
                         "probability; propagate = mask, and fill naked and hidden singles (default none: "
-                        "the pure model)")
+                        "the pure model). Without --search: one greedy descent that stops at a dead end")
 
 
 def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.ArgumentParser:
@@ -114,7 +103,7 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     ap.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
     ap.add_argument("--trace", help="write every forward pass of the first --trace-limit puzzles: FILE.html, a "
                                     "self-contained viewer (slider, arrow keys), or FILE.json, the same data. MDM "
-                                    "samplers, plain or with --search --strategy best")
+                                    "samplers, plain or with --search / --rules")
     ap.add_argument("--trace-limit", type=int, default=100, help="puzzles --trace records (default 100)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     return ap
@@ -129,21 +118,16 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
     except ValueError as e:
         raise UsageError(str(e)) from None
     guided = None
-    if args.complete and not args.search:
-        raise UsageError("--complete: applies with --search")
-    if args.strategy != "branch" and not args.search:
-        raise UsageError(f"--strategy {args.strategy}: applies with --search")
-    if args.repair or args.search or args.rules != "none":
-        if args.sampler == "ar":
-            raise UsageError("--repair/--search/--rules: they apply to the MDM samplers, not --sampler ar")
+    if args.search_budget is not None and not args.search:
+        raise UsageError("--search-budget: applies with --search")
+    if args.search or args.rules != "none":
         if args.rules != "none" and args.rules not in rules_of:
             raise UsageError(f"--rules {args.rules}: this task has no such rules (available: none"
                              f"{''.join(', ' + r for r in rules_of)})")
         try:
-            guided = SearchOptions(repair=args.repair, search=args.search, search_budget=args.search_budget,
-                                   stall_entropy=args.stall_entropy, branch_k=args.branch_k,
-                                   rules=args.rules, complete=args.complete,
-                                   strategy=args.strategy).model_dump()
+            guided = SearchOptions(search=args.search, rules=args.rules,
+                                   **({} if args.search_budget is None else {"search_budget": args.search_budget})
+                                   ).model_dump()
         except ValidationError as e:
             raise UsageError(option_error(e)) from None
     try:
@@ -155,15 +139,15 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
             raise UsageError(f"{flag}: must be >= {lo}, got {v}")
     if args.output_format != OUTPUT_STYLES[task_name][0] and (not args.output or not args.output.endswith(".txt")):
         raise UsageError(f"--output-format {args.output_format}: a .txt --output file is needed for that layout")
-    check_trace(args.trace, args.trace_limit, args.sampler, guided)
+    check_trace(args.trace, args.trace_limit, args.sampler)
     for flag in ("output", "report", "trace"):
         if getattr(args, flag):
             check_output(getattr(args, flag), f"--{flag}")
     return opts, guided
 
 
-def check_trace(trace: str | None, trace_limit: int, sampler: str, guided: dict | None) -> None:
-    """--trace: a .html or .json file, an MDM sampler, no search but best-first. UsageError."""
+def check_trace(trace: str | None, trace_limit: int, sampler: str) -> None:
+    """--trace: a .html or .json file and an MDM sampler. UsageError."""
     if trace_limit < 1:
         raise UsageError(f"--trace-limit: must be >= 1, got {trace_limit}")
     if not trace:
@@ -172,9 +156,6 @@ def check_trace(trace: str | None, trace_limit: int, sampler: str, guided: dict 
         raise UsageError(f"--trace {trace}: the file must end in .html (the viewer) or .json (the data)")
     if sampler == "ar":
         raise UsageError("--trace: records the MDM samplers' passes; not --sampler ar")
-    if guided and (guided["repair"] or (guided["search"] and guided["strategy"] != "best") or guided["complete"]):
-        raise UsageError("--trace: of the searches, only --search --strategy best is traced (not --repair, "
-                         "--complete or the branch search)")
 
 
 def option_error(e: ValidationError) -> str:

@@ -18,7 +18,7 @@ from puzzles.io import ParseError
 from sampling import OPTIONS, ar_decode, pick_beam_decode, pick_decode, run_sampler
 from sampling.core import Memo, memo_cap
 from sampling.rules import make_select
-from sampling.search import SearchOptions, guided_decode
+from sampling.search import SearchOptions, best_first_decode
 
 
 def default_checkpoint(task: str, sampler: str) -> Path:
@@ -75,7 +75,7 @@ def decode(model, task, questions, **kw) -> tuple[list, dict]:
         out["nfe"][idx] = st["nfe"]
         for k in ("model_seconds", "overhead_seconds", "seconds"):
             out[k] += st[k]
-        for k in ("repairs", "backtracks", "branches"):
+        for k in ("backtracks", "branches"):
             if k in st:
                 extra.setdefault(k, np.zeros(len(questions), dtype=np.asarray(st[k]).dtype))[idx] = st[k]
     out.update(extra)
@@ -91,18 +91,18 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
     ``precision`` ('fp32' or 'bf16', resolved by ``models.runtime.resolve_precision``)
     sets autocast for the forward passes; the logits stay float32 either way.
 
-    ``guided``: SearchOptions fields (repair, search, ...) to decode with the task's
-    conflict check after every step (MDM samplers only).
+    ``guided``: SearchOptions fields (search, search_budget, rules) to decode with the
+    task's conflict check after every step (MDM samplers only).
 
-    ``trace``: a ``sampling.trace.Trace`` recording each pass of the plain samplers and of
-    best-first search; ``ids``: the questions' indices in the caller's list (default: their
+    ``trace``: a ``sampling.trace.Trace`` recording each pass of the samplers and of the
+    search; ``ids``: the questions' indices in the caller's list (default: their
     order here), the ids the trace keeps."""
     from tqdm import tqdm
     gen = torch.Generator().manual_seed(seed)
     n = len(questions)
     nfe = np.zeros(n, dtype=np.int64)
     tokens_per_step: list[list[int]] = []
-    extra = {"repairs": [], "backtracks": [], "branches": []}
+    extra = {"backtracks": [], "branches": []}
     model_s = over_s = 0.0
     answers: list = []
     t0 = time.perf_counter()
@@ -139,24 +139,18 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
 
 
 def guided_batch(model_fn, task, x, sampler: str, options: dict, guided: dict, gen, trace=None):
-    """One batch decoded with the task's conflict check after every step, and the repair or
-    search of ``guided`` (SearchOptions fields); returns (tokens, stats)."""
-    so = SearchOptions(**guided).model_dump()
-    rules, complete, strategy = so.pop("rules"), so.pop("complete"), so.pop("strategy")
-    kw = {"mask_id": task.mask_id, "select": make_select(sampler, options),
-          "check_fn": lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
-          "rules_fn": None if rules == "none" else torch_rules(task, rules),
-          "temperature": options.get("temperature", 0.0), "generator": gen}
-    # each row's evaluated states, both searches; bounded so that all rows' logits fit 2 GiB
+    """One batch decoded by ``sampling.search.best_first_decode``: the task's conflict check
+    after every step, its rules if ``guided`` names them, and going back at dead ends with
+    ``search`` (else one greedy descent); returns (tokens, stats)."""
+    so = SearchOptions(**guided)
+    # each row's evaluated states, bounded so that all rows' logits fit 2 GiB
     memos = [Memo(memo_cap(len(x), x.shape[1] * len(task.vocab()) * 4)) for _ in range(len(x))]
-    if strategy == "best":
-        from sampling.bestfirst import best_first_decode
-        return best_first_decode(model_fn, x, **kw, budget=so["search_budget"], memos=memos, trace=trace)
-    out, st = guided_decode(model_fn, x, **kw, **so, memos=memos)
-    if complete:
-        out, st = complete_search(model_fn, x, out, st, so["search_budget"], memos=memos, **kw,
-                                  stall_entropy=so["stall_entropy"] if so["search"] else None)
-    return out, st
+    return best_first_decode(
+        model_fn, x, mask_id=task.mask_id, select=make_select(sampler, options),
+        check_fn=lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
+        rules_fn=None if so.rules == "none" else torch_rules(task, so.rules),
+        budget=so.search_budget if so.search else x.shape[1] + 1, search=so.search, generator=gen,
+        memos=memos, trace=trace)
 
 
 def arm_decode(model, task, questions, device: str, *, temperature: float = 0.0,
@@ -185,30 +179,6 @@ def arm_decode(model, task, questions, device: str, *, temperature: float = 0.0,
                           stop=None if stop is None else torch.from_numpy(stop).to(device),
                           temperature=temperature, generator=generator)
     return list(task.pick_answers(out.cpu().numpy(), questions)), st
-
-
-def complete_search(model_fn, x, out, st, budget: int, memos=None, **kw) -> tuple[torch.Tensor, dict]:
-    """Rows the branch search left unsolved (masks left or a conflict) restart from the
-    puzzle with the complete depth-first search, for the NFE they have left; their NFE
-    adds up. ``memos``: the branch search's (per row of x), reused without forward passes.
-    ``st['dfs']`` marks the rows that needed it."""
-    from sampling.dfs import dfs_decode
-    failed = ((out == kw["mask_id"]).any(1) | kw["check_fn"](out).to(out.device)).cpu()
-    left = budget - st["nfe"]
-    rows = torch.nonzero(failed & (left > 0))[:, 0]
-    st["dfs"] = failed & (left > 0)
-    if len(rows):
-        found, st2 = dfs_decode(model_fn, x[rows.to(x.device)], budget=left[rows],
-                                memos=None if memos is None else [memos[r] for r in rows.tolist()], **kw)
-        out = out.clone()
-        out[rows.to(out.device)] = found
-        st["nfe"] = st["nfe"].clone()
-        st["nfe"][rows] += st2["nfe"]
-        for i, r in enumerate(rows.tolist()):
-            st["tokens_per_step"][r] = st["tokens_per_step"][r] + st2["tokens_per_step"][i]
-        st["model_seconds"] += st2["model_seconds"]
-        st["overhead_seconds"] += st2["overhead_seconds"]
-    return out, st
 
 
 def torch_rules(task, name: str):

@@ -48,7 +48,7 @@ def summarize(task, questions, answers, stats, status, depths) -> dict:
         "solved_by_depth_class": {
             "defined": _rate(solved[valid][has_d]), "undefined": _rate(solved[valid][~has_d])},
     }
-    for k in ("repairs", "backtracks", "branches"):
+    for k in ("backtracks", "branches"):
         if k in stats:
             out[f"{k}_mean"] = float(np.asarray(stats[k])[valid].mean()) if n else 0.0
     out["failures"] = failure_counts(solved | ~valid, reasons)
@@ -74,9 +74,8 @@ def print_table(s: dict, label: str, depth_name: str) -> None:
         ("puzzles/s", f"{s['puzzles_per_s']:.1f}  ({s['seconds']:.2f} s)"),
         ("sampler overhead", f"{100 * s['overhead_frac']:.1f}% of model time"),
     ]
-    if "repairs_mean" in s:
-        rows.append(("repairs / backtracks / branches",
-                     f"{s['repairs_mean']:.2f} / {s['backtracks_mean']:.2f} / {s['branches_mean']:.2f} per puzzle"))
+    if "backtracks_mean" in s:
+        rows.append(("dead ends / jumps back", f"{s['backtracks_mean']:.2f} / {s['branches_mean']:.2f} per puzzle"))
     print(f"== {label}")
     w = max(len(r[0]) for r in rows)
     for k, v in rows:

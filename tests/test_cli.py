@@ -190,14 +190,19 @@ def test_evaluate_compare_adds_beam_rows_for_cell_naming_arms_only(ckpts, files,
 
 def test_evaluate_scaling_reads_budgets_from_per_puzzle_nfe(ckpts, files, tmp_path, capsys):
     rc = evaluate.main(["--task", "sudoku", "--input", str(files / "s.csv"), "--checkpoint", ckpts[("sudoku", "mdm")],
-                        "--scaling", "--points", "eb:gamma=0.1", "eb:gamma=0.1,search=1,search_budget=30,complete=1",
+                        "--scaling", "--points", "eb:gamma=0.1", "eb:gamma=0.1,search=1,search_budget=30",
                         "--csv", str(tmp_path / "e.csv"), "--plot", str(tmp_path / "e.png"), "--json", "--quiet"])
     assert rc == 0
     j = last_json(capsys)
-    curves = j["curves"]
-    assert set(curves) == {"eb gamma=0.1", "eb gamma=0.1 +search 30 (H>0.01, k=2) +complete",
-                           "classical solver (search nodes)"}
-    for vs in curves.values():
-        assert all(a <= b for a, b in itertools.pairwise(vs))          # more budget never solves fewer
+    curves, budgets = j["curves"], j["budgets"]
+    assert set(curves) == {"eb gamma=0.1", "eb gamma=0.1 +best-first 30", "classical solver (search nodes)"}
     assert curves["classical solver (search nodes)"][-1] == 1.0
+    # the curve at budget B is what a run capped at B solves (read from the run at 30)
+    for b in budgets[:3]:
+        assert evaluate.main(["--task", "sudoku", "--input", str(files / "s.csv"), "--checkpoint",
+                              ckpts[("sudoku", "mdm")], "--points", f"eb:gamma=0.1,search=1,search_budget={b}",
+                              "--csv", str(tmp_path / "b.csv"), "--plot", str(tmp_path / "b.png"), "--json",
+                              "--quiet"]) == 0
+        capped = last_json(capsys)["rows"][0]
+        assert capped["solve_rate"] == curves["eb gamma=0.1 +best-first 30"][budgets.index(b)]
     assert (tmp_path / "e.csv").read_text().splitlines()[0] == "label,budget,solve_rate"

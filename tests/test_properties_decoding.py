@@ -13,7 +13,7 @@ from puzzles.strategies import sudoku_puzzles
 from puzzles.tasks import MazeTask, SudokuTask
 from sampling import SAMPLERS, run_sampler
 from sampling.rules import make_select
-from sampling.search import guided_decode
+from sampling.search import best_first_decode
 from tests.helpers import TableModel
 
 # ----------------------------------------------------------------------------- samplers
@@ -65,9 +65,8 @@ def test_search_never_exceeds_budget_nor_writes_givens(pair, seed, budget):
     t = torch.randn(16, 5, generator=g)
     t[:, task.mask_id] = float("-inf")
     x = torch.from_numpy(task.encode(puzzle[None].repeat(3, 0)))
-    out, stt = guided_decode(TableModel(t), x, mask_id=task.mask_id, select=make_select("eb", {"gamma": 0.1}),
-                             check_fn=lambda y: torch.from_numpy(task.conflicts(y.numpy())),
-                             repair=4, search=True, search_budget=budget, stall_entropy=0.0, branch_k=2)
+    out, stt = best_first_decode(TableModel(t), x, mask_id=task.mask_id, select=make_select("eb", {"gamma": 0.1}),
+                                 check_fn=lambda y: torch.from_numpy(task.conflicts(y.numpy())), budget=budget)
     assert (stt["nfe"] <= budget).all()
     assert (out[x != task.mask_id] == x[x != task.mask_id]).all()
 

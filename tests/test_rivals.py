@@ -88,7 +88,7 @@ def test_remask_masks_a_doubted_value_again_and_its_budget_bounds_it(budget, fir
 def test_rivals_are_registered_and_refused_under_search():
     assert {"klass", "dilated", "remask"} <= set(SAMPLERS)
     with pytest.raises(ValueError, match="decodes only plainly"):
-        check_decoding({}, {"search": True, "strategy": "best"}, "klass")
+        check_decoding({}, {"search": True, "rules": "none"}, "klass")
 
 
 def test_remask_budget_counts_down_per_puzzle():

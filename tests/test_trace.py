@@ -10,7 +10,7 @@ import pytest
 import torch
 from helpers import TableModel
 
-from sampling.bestfirst import best_first_decode
+from sampling.search import best_first_decode
 from sampling.core import unmask_loop
 from sampling.rules import eb_select, topk_select
 from sampling.trace import Trace
@@ -115,7 +115,6 @@ def test_maze_trace_and_trace_flag_errors(tmp_path, capsys):
     assert p["final"][p["s_cell"]] == "1" and p["final"][p["g_cell"]] == "1"
     for argv, words in ((["--trace", str(tmp_path / "x.txt")], ".html"),
                         (["--trace", str(tmp_path / "x.html"), "--sampler", "ar"], "not --sampler ar"),
-                        (["--trace", str(tmp_path / "x.html"), "--search"], "only --search --strategy best"),
                         (["--trace", str(tmp_path / "x.html"), "--trace-limit", "0"], "--trace-limit")):
         assert maze_cli.main(argv) == 2
         assert words in capsys.readouterr().err
