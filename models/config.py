@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 class Architecture(BaseModel):
     """The architecture a training run chooses: defined once, here. ``ModelConfig`` (saved in
-    every checkpoint) and the training config (``scripts.train_config.TrainConfig``, flat
+    every checkpoint) and the training config (``solvers.training.config.TrainConfig``, flat
     flags such as ``--d-model``) both inherit these fields and their checks."""
     model_config = ConfigDict(frozen=True, extra="forbid")
 

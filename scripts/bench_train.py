@@ -62,8 +62,8 @@ def load_config(name: str) -> dict:
 
 def bench_one(task, raw: dict, *, threads: int, precision: str, compile_: bool,
               steps: int, warmup: int) -> dict:
-    from scripts.train import TrainConfig, build_model
-    from scripts.train_data import draw_batch, make_pool
+    from solvers.training.data import draw_batch, make_pool
+    from solvers.training.loop import TrainConfig, build_model
     cfg = TrainConfig(**{**raw, "threads": threads, "precision": precision, "compile": compile_})
     torch.set_num_threads(threads)
     torch.manual_seed(0)

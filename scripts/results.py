@@ -44,7 +44,10 @@ TABLES = [
      (f"{_EVAL} --task sudoku --compare --arm-beam 2 4 8 16 --csv docs/compare-sudoku.csv "
      "--plot docs/compare-sudoku.png"), EVAL_COLS),
     ("Hard Sudoku: search and rules (`datasets/sudoku/hard.csv`)", "eval-hard.csv",
-     "see docs/search.md for the --points of this table", EVAL_COLS),
+     (f"{_EVAL} --input datasets/sudoku/hard.csv --csv docs/eval-hard.csv --plot docs/eval-hard.png --points "
+      "eb:gamma=0.01 topk:k=1 " + " ".join(f"eb:gamma=0.01,search=1,search_budget={b}" for b in (100, 200, 400))
+      + " eb:gamma=0.01,rules=mask,search=1,search_budget=200 "
+      + " ".join(f"eb:gamma=0.01,rules=propagate,search=1,search_budget={b}" for b in (25, 100))), EVAL_COLS),
 ] + [
     (f"Mazes {title}: top-1, EB, the ARMs and best-first search (`datasets/maze/{name}`)",
      f"compare-maze{suffix}.csv",

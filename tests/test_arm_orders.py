@@ -222,7 +222,7 @@ def test_arm_decode_nfe_follows_the_documented_formula(task, order, head):
                                              ("maze", "raster"), ("maze", "path")])
 def test_shipped_arm_configs_match_the_mdm_size(task_name, order):
     from puzzles.tasks import get_task
-    from scripts.train import TrainConfig, build_model
+    from solvers.training.loop import TrainConfig, build_model
     name = f"{task_name}-arm" + ("" if order == "raster" else f"-{order}")
     arm_cfg = TrainConfig(**json.loads(shipped_config(name).read_text()))
     mdm_cfg = TrainConfig(**json.loads(shipped_config(f"{task_name}-mdm").read_text()))
@@ -235,7 +235,7 @@ def test_shipped_arm_configs_match_the_mdm_size(task_name, order):
 def test_orders_are_checked_against_the_task():
     from pydantic import ValidationError
 
-    from scripts.train_config import TrainConfig
+    from solvers.training.config import TrainConfig
     with pytest.raises(ValidationError, match="sudoku ARM"):
         TrainConfig(task="maze", model="arm", order="solver")
     with pytest.raises(ValidationError, match="maze ARM"):

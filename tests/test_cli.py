@@ -1,5 +1,4 @@
 """Entry points run in-process on tiny checkpoints and tiny files."""
-import itertools
 import json
 
 import numpy as np

@@ -13,10 +13,10 @@ from models.transformer import PuzzleTransformer
 from puzzles import maze as mz
 from puzzles.maze.solve import random_shortest_path
 from puzzles.tasks import MazeTask
-from scripts.train import grown_state
-from scripts.train_config import TrainConfig
-from scripts.train_data import maze_stream_batch
 from solvers.decode import decode
+from solvers.training.config import TrainConfig
+from solvers.training.data import maze_stream_batch
+from solvers.training.loop import grown_state
 
 
 def tiny(any_size=True, side=6, seed=0):

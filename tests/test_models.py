@@ -10,8 +10,8 @@ from models.checkpoint import CheckpointError, load_model, save_model
 from models.losses import mdm_loss
 from models.transformer import ModelConfig, PuzzleTransformer
 from puzzles.tasks import MazeTask, SudokuTask
-from scripts.train import TrainConfig, train
 from scripts.train import main as train_main
+from solvers.training.loop import TrainConfig, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -10,7 +10,7 @@ from models.transformer import ModelConfig, PuzzleTransformer
 from puzzles.tasks import SudokuTask
 from sampling import run_sampler
 from sampling.core import entropy
-from scripts.train import TrainConfig, train
+from solvers.training.loop import TrainConfig, train
 from tests.helpers import TableModel, exit_code
 
 

@@ -51,8 +51,8 @@ SUDOKU_FLOOR = 36   # measured: 40 of 40 with the shipped checkpoint
 def test_shipped_maze_sets_are_disjoint_and_pools_drop_their_items(monkeypatch, capsys):
     from puzzles import maze as mz
     from puzzles.tasks import MazeTask
-    from scripts.train_config import TrainConfig
-    from scripts.train_data import make_pool
+    from solvers.training.config import TrainConfig
+    from solvers.training.data import make_pool
     test = {mz.format_block(q) for q in mz.read_file(str(dataset("maze", "test.csv")))}
     mixed_qs = mz.read_file(str(dataset("maze", "mixed.csv")))
     mixed = {mz.format_block(q) for q in mixed_qs}
@@ -68,8 +68,8 @@ def test_shipped_maze_sets_are_disjoint_and_pools_drop_their_items(monkeypatch, 
 def test_sudoku_puzzle_pool_drops_validation_and_test_items(monkeypatch, capsys):
     from puzzles import sudoku as sd
     from puzzles.tasks import SudokuTask
-    from scripts.train_config import TrainConfig
-    from scripts.train_data import eval_keys, make_pool
+    from solvers.training.config import TrainConfig
+    from solvers.training.data import eval_keys, make_pool
     task = SudokuTask()
     cfg = TrainConfig(task="sudoku", model="arm", order="solver", sudoku_pool="puzzles", pool_size=5)
     real = task.make_pool(5, 1000, kind="puzzles")
@@ -85,8 +85,8 @@ def test_sudoku_puzzle_pool_drops_validation_and_test_items(monkeypatch, capsys)
 def test_mixed_sudoku_pool_masks_only_the_blanks_of_its_puzzles():
     from puzzles import sudoku as sd
     from puzzles.tasks import SudokuTask
-    from scripts.train_config import TrainConfig
-    from scripts.train_data import draw_batch, make_pool
+    from solvers.training.config import TrainConfig
+    from solvers.training.data import draw_batch, make_pool
     task = SudokuTask()
     pool = make_pool(task, TrainConfig(task="sudoku", sudoku_pool="mixed", pool_size=4, puzzle_frac=0.5))
     assert len(pool["grids"]) == 4 and len(pool["questions"]) == 4

@@ -10,9 +10,9 @@ import pytest
 import torch
 from helpers import TableModel
 
-from sampling.search import best_first_decode
 from sampling.core import unmask_loop
 from sampling.rules import eb_select, topk_select
+from sampling.search import best_first_decode
 from sampling.trace import Trace
 from solvers import maze as maze_cli
 from solvers import sudoku as sudoku_cli

@@ -14,8 +14,8 @@ from puzzles import sudoku as sd
 from puzzles.pmap import pmap
 from puzzles.sudoku.generate import is_minimal
 from puzzles.tasks import MazeTask, SudokuTask
-from scripts.train import StepPlan, TrainConfig, lr_at, train
-from scripts.train_data import BatchStream, draw_batch, eval_keys, make_hard_eval_set, make_pool
+from solvers.training.data import BatchStream, draw_batch, eval_keys, make_hard_eval_set, make_pool
+from solvers.training.loop import StepPlan, TrainConfig, lr_at, train
 
 
 def _square(x):

@@ -12,7 +12,7 @@ from puzzles import maze as mz
 from puzzles.data import shipped_sets
 
 if TYPE_CHECKING:
-    from scripts.train_config import TrainConfig
+    from solvers.training.config import TrainConfig
 
 
 def file_pool(task, path: str) -> dict:
