@@ -28,6 +28,27 @@ from solvers.report import summarize
 
 
 def main(argv=None) -> int:
+    a = build_parser().parse_args(argv)
+    precs = ("fp32", "bf16") if a.precision == "both" else (a.precision,)
+    task = get_task(a.task)
+    try:
+        set_threads(a.threads)
+        if a.limit is not None and a.limit < 1:
+            raise UsageError(f"--limit: must be >= 1, got {a.limit}")
+        qs, _ = read_questions(task, a.input or str(dataset(a.task)))
+        model, _ = load_model(default_checkpoint(a.task, "eb"), task=a.task, kind="mdm", vocab=task.vocab())
+        qs = qs[:a.limit] if a.limit else qs
+        check_fits(model, task, qs, a.input or "test set", "maze-mdm.pt")
+    except (RuntimeChoiceError, UsageError, ParseError, CheckpointError) as e:
+        return fail(str(e))
+    res = measure(a, model, task, qs, precs)
+    print_results(a, res, precs, len(qs))
+    if a.json:
+        print(json.dumps(res))
+    return 0
+
+
+def build_parser() -> Parser:
     ap = Parser(prog="python -m scripts.bench_sampling", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--task", choices=["sudoku", "maze"], default="sudoku")
     ap.add_argument("--gamma", type=float, default=0.01, help="EB gamma (default 0.01)")
@@ -41,19 +62,11 @@ def main(argv=None) -> int:
     ap.add_argument("--compile", action="store_true",
                     help="also time EB bf16 with torch.compile(dynamic=True), compile time excluded")
     ap.add_argument("--json", action="store_true", help="one JSON object as the last line of stdout")
-    a = ap.parse_args(argv)
-    precs = ("fp32", "bf16") if a.precision == "both" else (a.precision,)
-    task = get_task(a.task)
-    try:
-        set_threads(a.threads)
-        if a.limit is not None and a.limit < 1:
-            raise UsageError(f"--limit: must be >= 1, got {a.limit}")
-        qs, _ = read_questions(task, a.input or str(dataset(a.task)))
-        model, _ = load_model(default_checkpoint(a.task, "eb"), task=a.task, kind="mdm", vocab=task.vocab())
-        qs = qs[:a.limit] if a.limit else qs
-        check_fits(model, task, qs, a.input or "test set", "maze-mdm.pt")
-    except (RuntimeChoiceError, UsageError, ParseError, CheckpointError) as e:
-        return fail(str(e))
+    return ap
+
+
+def measure(a, model, task, qs, precs) -> dict:
+    """Each (sampler, precision) decoded side by side, and their ratios."""
     status = ["ok"] * len(qs)
     depths = [None] * len(qs)
     decode(model, task, qs[:50], sampler="eb", options={"gamma": a.gamma}, batch_size=a.batch_size,
@@ -76,8 +89,7 @@ def main(argv=None) -> int:
         s = summarize(task, qs, ans, st, status, depths)
         res["eb_bf16_compile"] = {k: s[k] for k in res["eb_bf16"]}
         res["eb_compile_speedup"] = s["puzzles_per_s"] / res["eb_bf16"]["puzzles_per_s"]
-    both = len(precs) == 2
-    if both:
+    if len(precs) == 2:
         for name in ("eb", "top1"):
             f, b = res[f"{name}_fp32"], res[f"{name}_bf16"]
             res[f"{name}_bf16_speedup"] = b["puzzles_per_s"] / f["puzzles_per_s"]
@@ -85,7 +97,12 @@ def main(argv=None) -> int:
     for prec in precs:
         res[f"eb_speedup_wall_{prec}"] = res[f"top1_{prec}"]["seconds"] / res[f"eb_{prec}"]["seconds"]
         res[f"eb_nfe_ratio_{prec}"] = res[f"eb_{prec}"]["nfe_mean"] / res[f"top1_{prec}"]["nfe_mean"]
-    print(f"{a.task} ({a.input or 'shipped test.csv'}), {len(qs)} puzzles, batch {a.batch_size}, {torch.get_num_threads()} threads, "
+    return res
+
+
+def print_results(a, res: dict, precs, n: int) -> None:
+    both = len(precs) == 2
+    print(f"{a.task} ({a.input or 'shipped test.csv'}), {n} puzzles, batch {a.batch_size}, {torch.get_num_threads()} threads, "
           f"native bf16: {cpu_has_fast_bf16()}")
     keys = [f"{n}_{p}" for n in ("eb", "top1") for p in precs] + (["eb_bf16_compile"] if "eb_bf16_compile" in res else [])
     for key in keys:
@@ -101,9 +118,6 @@ def main(argv=None) -> int:
     for prec in precs:
         print(f"EB / top-1 ({prec}): wall-time speed-up {res[f'eb_speedup_wall_{prec}']:.2f}x, "
               f"NFE ratio {res[f'eb_nfe_ratio_{prec}']:.3f}")
-    if a.json:
-        print(json.dumps(res))
-    return 0
 
 
 if __name__ == "__main__":

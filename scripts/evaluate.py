@@ -8,10 +8,9 @@
 
 Default points: EB gamma in {0, 0.001, 0.01, 0.1, 0.3, 1, 3}; top-k k in {1, 2, 4, 8};
 threshold tau in {0.99, 0.9, 0.7}; random with 8/16/32/64 steps; the ARM. Writes a CSV
-(default ./eval-TASK.csv) and, when matplotlib is installed, a PNG plot of solve
-rate against mean NFE (log x, one curve per sampler, the ARM as a point, the mean
-singles / dead-end depth as a vertical line). Prints the table; --json adds one JSON
-object as the last line. A point's keys may include the search options (search,
+(default ./eval-TASK.csv) and, with matplotlib, a PNG of solve rate against mean NFE
+(log x, the ARM as a point, the mean depth as a vertical line). Prints the table; --json
+adds one JSON object as the last line. A point may hold the search options (search,
 search_budget, rules) of ``solvers.sudoku``.
 
 The MDM against the ARMs (the comparison table: model, decoding, solve rate with its 95%
