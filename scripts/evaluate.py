@@ -122,7 +122,9 @@ def build_parser() -> Parser:
 
 
 def check_flags(a) -> list:
-    """Every flag, before any model loads: the points to run. UsageError."""
+    """Every flag, before any model loads: the points to run (and --csv, --plot defaults). UsageError."""
+    a.csv = a.csv or f"eval-{a.task}.csv"
+    a.plot = a.plot or f"eval-{a.task}.png"
     if (a.compare or a.rivals) and a.points or a.compare and a.rivals:
         raise UsageError("--compare and --rivals choose their own points: one of them, without --points")
     if a.scaling and (a.task != "sudoku" or a.compare):
@@ -269,8 +271,6 @@ def print_rows(task, rows: list[dict], tied: np.ndarray, depth: float | None) ->
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
     task = get_task(a.task)
-    a.csv = a.csv or f"eval-{a.task}.csv"
-    a.plot = a.plot or f"eval-{a.task}.png"
     try:
         points = check_flags(a)
         device, precision = apply_runtime_flags(a)

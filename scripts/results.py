@@ -79,6 +79,42 @@ TABLES += [
         ("10x10 mixed mazes", "maze", "maze/mixed.csv", "maze-mixed", " --limit 100", ", first 100"))
 ]
 
+_OLD = "git checkout fc78566 && "      #: the engines' comparison ran before the dominated engines were removed
+_BRANCH = "repair=0,search=1,search_budget=800,stall_entropy=0.1,branch_k=3,complete=1"
+_ENGINES = " ".join(f"eb:gamma=0.01{r},search=1,strategy=best,search_budget=800 eb:gamma=0.01{r},{_BRANCH}"
+                    for r in ("", ",rules=mask", ",rules=propagate"))
+_MAZE_ENGINES = "eb:gamma=0.01 " + " ".join(
+    f"eb:gamma=0.01,search=1,strategy=best,search_budget={b} eb:gamma=0.01,repair=20,search=1,search_budget={b},"
+    f"stall_entropy=0.001 eb:gamma=0.01,repair=20,search=1,search_budget={b},stall_entropy=0.001,complete=1"
+    for b in (100, 300))
+_SCALING = " ".join(f"eb:gamma=0.01{r},search=1,search_budget=800" for r in ("", ",rules=mask", ",rules=propagate"))
+TABLES += [
+    (f"Search engines, `datasets/sudoku/{s}.csv`: solved within the NFE budget (best first against the branch "
+     "search with its depth-first fallback; before the removal)", f"engines-{s}.csv",
+     f"{_OLD}{_EVAL} --input datasets/sudoku/{s}.csv --scaling --csv docs/engines-{s}.csv --points {_ENGINES}", [])
+    for s in ("hard", "sparse")
+] + [
+    (f"Search engines, mazes `datasets/maze/{s}.csv` (first 200; before the removal)", f"engines-maze-{s}.csv",
+     f"{_OLD}{_EVAL} --task maze --input datasets/maze/{s}.csv --limit 200 --csv docs/engines-maze-{s}.csv "
+     f"--points {_MAZE_ENGINES}", EVAL_COLS)
+    for s in ("test", "mixed")
+] + [
+    (f"Search: solved within the NFE budget, `datasets/sudoku/{s}.csv` (the classical solver's search nodes "
+     "for reference)", f"scaling-{s}.csv",
+     f"{_EVAL} --input datasets/sudoku/{s}.csv --scaling --csv docs/scaling-{s}.csv --plot docs/scaling-{s}.png "
+     f"--points eb:gamma=0.01 {_SCALING}", [])
+    for s in ("hard", "sparse")
+] + [
+    ("Public hard lists, not shipped: the first 50 of top95 and 50 of Royle's 17-clue list (docs/search.md)",
+     "public-hard.csv", ("for S in top95-50 s17-50: python -m scripts.evaluate --input S.txt --points "
+                         "eb:gamma=0.01,search=1,search_budget=400 eb:gamma=0.1,search=1,search_budget=400 "
+                         "eb:gamma=0.01,rules=propagate,search=1,search_budget=400 "
+                         "eb:gamma=0.3,rules=propagate,search=1,search_budget=400 --csv runs/public/S.csv; then "
+                         "python -m scripts.results --gather docs/public-hard.csv runs/public/*.csv"),
+     ["set"] + EVAL_COLS[1:8]),
+]
+SHOW_BUDGETS = (10, 25, 50, 100, 200, 400, 800)
+
 #: headline rows: (set, csv, label of the row)
 HEADLINE = [
     ("Sudoku `test.csv` (1,000)", "compare-sudoku.csv", "eb gamma=0.01"),
@@ -148,6 +184,20 @@ def eb_ratio(rows: list[dict]) -> list[dict]:
     return out
 
 
+def budget_table(rows: list[dict]) -> tuple[list[dict], list[str]]:
+    """A ``--scaling`` CSV (label, budget, solve_rate) as one row per label, one column per
+    budget of SHOW_BUDGETS: the rate at the largest budget written at or below it (a run's
+    rate stays put past its largest NFE, where the CSV stops)."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        out.setdefault(r["label"], {})[int(r["budget"])] = r["solve_rate"]
+    cols = [str(b) for b in SHOW_BUDGETS]
+    table_rows = [dict({"label": label}, **{str(b): by[max(k for k in by if k <= b)] for b in SHOW_BUDGETS})
+                  for label, by in out.items()]
+    RATES.update(cols)
+    return table_rows, ["label"] + cols
+
+
 def table(rows: list[dict], cols: list[str]) -> str:
     cols = [c for c in cols if c == "ci" or any(c in r for r in rows)]
     out = ["| " + " | ".join(HEADERS.get(c, c) for c in cols) + " |", "|" + "---|" * len(cols)]
@@ -163,8 +213,8 @@ def results_md() -> str:
              "[models.md](models.md); search: [search.md](search.md); speed: [speed.md](speed.md)."), ""]
     for title, name, cmd, cols in TABLES:
         rows = read_csv(name)
-        if "budget" in rows[0]:
-            cols = ["label", "budget", "solve_rate", "nfe_mean"]
+        if not cols:
+            rows, cols = budget_table(rows)
         if "eb_ratio" in cols:
             rows = eb_ratio(rows)
         parts += [f"## {title}", "", "```bash", cmd, "```", "", table(rows, cols), ""]

@@ -195,3 +195,19 @@ def test_bounded_memo_evicts_the_least_recently_used_state():
         assert len(calls) == passes
     with pytest.raises(ValueError):
         Memo(0)
+
+
+def test_mask_is_never_written_even_where_the_model_likes_it_best():
+    # A decoder writes values: a MASK proposal would leave the cell masked (a wasted pass
+    # at best, a loop that never ends at worst). Both the loop and the search ban it.
+    from sampling.rules import eb_select
+    from sampling.search import best_first_decode
+    t = torch.zeros(4, V)
+    t[:, MASK] = 5.0                              # MASK is every cell's favourite
+    t[torch.arange(4), torch.arange(4)] = 1.0
+    x = torch.full((1, 4), MASK)
+    out, st = SAMPLERS["eb"](TableModel(t), x, mask_id=MASK, gamma=0.01)
+    assert torch.equal(out[0], torch.arange(4)) and int(st["nfe"][0]) <= 4
+    out, st = best_first_decode(TableModel(t), x, mask_id=MASK, select=eb_select(0.01),
+                                check_fn=lambda y: torch.zeros(len(y), dtype=torch.bool))
+    assert torch.equal(out[0], torch.arange(4)) and int(st["nfe"][0]) <= 4
