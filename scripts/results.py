@@ -89,20 +89,20 @@ _MAZE_ENGINES = "eb:gamma=0.01 " + " ".join(
     for b in (100, 300))
 _SCALING = " ".join(f"eb:gamma=0.01{r},search=1,search_budget=800" for r in ("", ",rules=mask", ",rules=propagate"))
 TABLES += [
-    (f"Search engines, `datasets/sudoku/{s}.csv`: solved within the NFE budget (best first against the branch "
-     "search with its depth-first fallback; before the removal)", f"engines-{s}.csv",
+    ((f"Search engines, `datasets/sudoku/{s}.csv`: solved within the NFE budget (best first against the branch "
+      "search with its depth-first fallback; before the removal)"), f"engines-{s}.csv",
      f"{_OLD}{_EVAL} --input datasets/sudoku/{s}.csv --scaling --csv docs/engines-{s}.csv --points {_ENGINES}", [])
     for s in ("hard", "sparse")
 ] + [
     (f"Search engines, mazes `datasets/maze/{s}.csv` (first 200; before the removal)", f"engines-maze-{s}.csv",
-     f"{_OLD}{_EVAL} --task maze --input datasets/maze/{s}.csv --limit 200 --csv docs/engines-maze-{s}.csv "
-     f"--points {_MAZE_ENGINES}", EVAL_COLS)
+     (f"{_OLD}{_EVAL} --task maze --input datasets/maze/{s}.csv --limit 200 --csv docs/engines-maze-{s}.csv "
+      f"--points {_MAZE_ENGINES}"), EVAL_COLS)
     for s in ("test", "mixed")
 ] + [
-    (f"Search: solved within the NFE budget, `datasets/sudoku/{s}.csv` (the classical solver's search nodes "
-     "for reference)", f"scaling-{s}.csv",
-     f"{_EVAL} --input datasets/sudoku/{s}.csv --scaling --csv docs/scaling-{s}.csv --plot docs/scaling-{s}.png "
-     f"--points eb:gamma=0.01 {_SCALING}", [])
+    ((f"Search: solved within the NFE budget, `datasets/sudoku/{s}.csv` (the classical solver's search nodes "
+      "for reference)"), f"scaling-{s}.csv",
+     (f"{_EVAL} --input datasets/sudoku/{s}.csv --scaling --csv docs/scaling-{s}.csv --plot docs/scaling-{s}.png "
+      f"--points eb:gamma=0.01 {_SCALING}"), [])
     for s in ("hard", "sparse")
 ] + [
     ("Public hard lists, not shipped: the first 50 of top95 and 50 of Royle's 17-clue list (docs/search.md)",
