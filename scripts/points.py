@@ -64,6 +64,9 @@ def label(name: str, opts: dict, guided: dict | None = None) -> str:
     keys = {"eb": ("gamma",), "topk": ("k",), "threshold": ("tau",), "random": ("steps",), "klass": ("tau", "kl"),
             "dilated": ("block",), "remask": ("gamma", "remask_tau", "remask_budget")}.get(name, ())
     out = " ".join([name] + [f"{k.replace('remask_', 'r')}={opts[k]}" for k in keys])
+    proxy = OPTIONS[name].model_fields.get("proxy") if name in OPTIONS else None
+    if proxy is not None and opts.get("proxy", proxy.default) != proxy.default:
+        out += f" proxy={opts['proxy']}"        # only where it is not the sampler's default
     if guided:
         out += f" +rules {guided['rules']}" if guided.get("rules", "none") != "none" else ""
         out += f" +best-first {guided['search_budget']}" if guided["search"] else ""

@@ -266,5 +266,7 @@ CASES = [
     ("evaluate", ["--checkpoint", S, "--plot", "{d}/outdir"], "--plot"),
     ("evaluate", ["--checkpoint", S, "--device", "foo"], "--device"),
     ("evaluate", ["--checkpoint", S, "--input", "{d}/missing.csv"], "file not found"),
+    ("eb_errors", ["--input", "{d}/missing.csv"], "file not found"),
+    ("eb_errors", ["--input", "{d}/m.csv", "--gamma", "-1"], "--gamma: must be >= 0"),
     ("evaluate", ["--checkpoint", "{d}/ck_keys.pt", "--points", "eb:gamma=0.1"], "damaged checkpoint"),
 ]
