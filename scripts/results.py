@@ -33,7 +33,8 @@ HEADERS = {"model": "model", "label": "decoding", "n": "n", "solve_rate": "solve
 RIVAL_COLS = ["label", "n", "solve_rate", "ci", "nfe_mean", "nfe_per_depth", "eb_ratio"]
 
 _EVAL = "python -m scripts.evaluate"
-MAZE_GAMMA = "0.01"      #: EB gamma for mazes, chosen on validation mazes (docs/models.md)
+_PREV = "git checkout 2e73e3d && "     #: tables of the maze-mdm.pt that stage 4 replaced (its commit)
+MAZE_GAMMA = "0.003"     #: EB gamma for mazes, chosen on validation mazes (docs/models.md)
 #: (title, csv, command that wrote it, columns)
 TABLES = [
     ("Sudoku: solve rate against NFE (first 300 of `datasets/sudoku/test.csv`)", "eval-sudoku.csv",
@@ -61,22 +62,23 @@ TABLES = [
         ("15x15 (first 100)", "test-15.csv", "-15", " --limit 100"),
         ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50"))
 ] + [
-    (("Mazes by generator and size: fresh sets, top-1 and EB (none shipped; made by runs of "
-     "`puzzles.generate maze` and `scripts.maze_dataset_sets`, see models.md)"), "maze-kinds.csv",
-     (f"for each set S: python -m scripts.evaluate --task maze --input S.csv --points topk:k=1 eb:gamma={MAZE_GAMMA} "
+    (("Mazes by generator and size, the maze-mdm.pt before stage 4: fresh sets, top-1 and EB (none shipped; "
+      "made by runs of `puzzles.generate maze` and `scripts.maze_dataset_sets`, see models.md)"), "maze-kinds.csv",
+     (f"{_PREV}for each set S: python -m scripts.evaluate --task maze --input S.csv --points topk:k=1 eb:gamma=0.01 "
      "--csv runs/kinds/S.csv (20x20: EB only, --limit 25); then python -m scripts.results --gather "
      "docs/maze-kinds.csv runs/kinds/*.csv"), ["set"] + EVAL_COLS[1:]),
 ]
 
 TABLES += [
     (f"Samplers after EB: {title} (`datasets/{path}`{note})", f"rivals-{key}.csv",
-     (f"{_EVAL} --task {task} --input datasets/{path}{limit} --rivals --csv docs/rivals-{key}.csv "
+     (f"{_PREV if task == 'maze' else ''}{_EVAL} --task {task} --input datasets/{path}{limit} --rivals --csv docs/rivals-{key}.csv "
       f"--plot docs/rivals-{key}.png"), RIVAL_COLS)
     for title, task, path, key, limit, note in (
         ("Sudoku test set", "sudoku", "sudoku/test.csv", "sudoku", "", ""),
         ("hard Sudoku, pure model", "sudoku", "sudoku/hard.csv", "hard", "", ""),
-        ("6x6 mazes", "maze", "maze/test-6.csv", "maze-6", "", ""),
-        ("10x10 mixed mazes", "maze", "maze/mixed.csv", "maze-mixed", " --limit 100", ", first 100"))
+        ("6x6 mazes (the maze-mdm.pt before stage 4)", "maze", "maze/test-6.csv", "maze-6", "", ""),
+        ("10x10 mixed mazes (the maze-mdm.pt before stage 4)", "maze", "maze/mixed.csv", "maze-mixed", " --limit 100",
+         ", first 100"))
 ]
 
 _OLD = "git checkout fc78566 && "      #: the engines' comparison ran before the dominated engines were removed
