@@ -187,21 +187,21 @@ def test_evaluate_compare_adds_beam_rows_for_cell_naming_arms_only(ckpts, files,
     assert rows[4]["nfe_mean"] == pytest.approx(3 * float((q == 0).sum(1).mean()))     # beam x blanks
 
 
-def test_evaluate_scaling_reads_budgets_from_per_puzzle_nfe(ckpts, files, tmp_path, capsys):
-    rc = evaluate.main(["--task", "sudoku", "--input", str(files / "s.csv"), "--checkpoint", ckpts[("sudoku", "mdm")],
-                        "--scaling", "--points", "eb:gamma=0.1", "eb:gamma=0.1,search=1,search_budget=30",
-                        "--csv", str(tmp_path / "e.csv"), "--plot", str(tmp_path / "e.png"), "--json", "--quiet"])
-    assert rc == 0
+def test_evaluate_scaling_reads_budgets_from_per_puzzle_nfe(tmp_path, capsys):
+    # the shipped model on six hard puzzles, so that the curve climbs and ends where the run does
+    common = ["--task", "sudoku", "--input", "datasets/sudoku/hard.csv", "--limit", "6", "--csv", str(tmp_path / "e.csv"),
+              "--plot", str(tmp_path / "e.png"), "--json", "--quiet"]
+    assert evaluate.main(common + ["--scaling", "--points", "eb:gamma=0.01", "eb:gamma=0.01,search=1,search_budget=60"]) == 0
     j = last_json(capsys)
-    curves, budgets = j["curves"], j["budgets"]
-    assert set(curves) == {"eb gamma=0.1", "eb gamma=0.1 +best-first 30", "classical solver (search nodes)"}
-    assert curves["classical solver (search nodes)"][-1] == 1.0
-    # the curve at budget B is what a run capped at B solves (read from the run at 30)
-    for b in budgets[:3]:
-        assert evaluate.main(["--task", "sudoku", "--input", str(files / "s.csv"), "--checkpoint",
-                              ckpts[("sudoku", "mdm")], "--points", f"eb:gamma=0.1,search=1,search_budget={b}",
-                              "--csv", str(tmp_path / "b.csv"), "--plot", str(tmp_path / "b.png"), "--json",
-                              "--quiet"]) == 0
-        capped = last_json(capsys)["rows"][0]
-        assert capped["solve_rate"] == curves["eb gamma=0.1 +best-first 30"][budgets.index(b)]
     assert (tmp_path / "e.csv").read_text().splitlines()[0] == "label,budget,solve_rate"
+    curves, budgets = j["curves"], j["budgets"]
+    assert set(curves) == {"eb gamma=0.01", "eb gamma=0.01 +best-first 60", "classical solver (search nodes)"}
+    assert curves["classical solver (search nodes)"][-1] == 1.0
+    # the curve at budget B counts the puzzles the search solved within B passes: a run capped
+    # at B solves those and may add some by its last argmax fill; at the run's largest NFE
+    # (the last budget) the two agree, the rows that needed every pass included
+    for b in budgets[:2] + budgets[-1:]:
+        assert evaluate.main(common + ["--points", f"eb:gamma=0.01,search=1,search_budget={b}"]) == 0
+        capped = last_json(capsys)["rows"][0]["solve_rate"]
+        curve = curves["eb gamma=0.01 +best-first 60"][budgets.index(b)]
+        assert curve <= capped and (b != budgets[-1] or curve == capped > 0)

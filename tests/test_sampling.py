@@ -1,4 +1,5 @@
 import math
+import signal
 
 import pytest
 import torch
@@ -206,8 +207,16 @@ def test_mask_is_never_written_even_where_the_model_likes_it_best():
     t[:, MASK] = 5.0                              # MASK is every cell's favourite
     t[torch.arange(4), torch.arange(4)] = 1.0
     x = torch.full((1, 4), MASK)
-    out, st = SAMPLERS["eb"](TableModel(t), x, mask_id=MASK, gamma=0.01)
-    assert torch.equal(out[0], torch.arange(4)) and int(st["nfe"][0]) <= 4
-    out, st = best_first_decode(TableModel(t), x, mask_id=MASK, select=eb_select(0.01),
-                                check_fn=lambda y: torch.zeros(len(y), dtype=torch.bool))
-    assert torch.equal(out[0], torch.arange(4)) and int(st["nfe"][0]) <= 4
+
+    def stuck(*_):
+        raise AssertionError("decoding did not end: MASK was proposed and written")
+    signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(20)
+    try:
+        out, st = SAMPLERS["eb"](TableModel(t), x, mask_id=MASK, gamma=0.01)
+        assert torch.equal(out[0], torch.arange(4)) and int(st["nfe"][0]) <= 4
+        out, st = best_first_decode(TableModel(t), x, mask_id=MASK, select=eb_select(0.01),
+                                    check_fn=lambda y: torch.zeros(len(y), dtype=torch.bool))
+        assert torch.equal(out[0], torch.arange(4)) and int(st["nfe"][0]) <= 4
+    finally:
+        signal.alarm(0)

@@ -177,3 +177,12 @@ def test_difficulty_classes():
     assert 3 <= sd.singles_depth(p) <= 8
     p, _ = sd.generate_one(5, 0, difficulty="guess", clues=(22, 30))
     assert sd.singles_depth(p) is None and sd.count_solutions(p) == 1
+
+
+@pytest.mark.parametrize("box", [(2, 2), (2, 3), (3, 3)])
+def test_a_latin_square_that_breaks_the_boxes_is_rejected(box):
+    # every row and column a permutation, the boxes not: a Latin square is not a Sudoku
+    n = box[0] * box[1]
+    g = ((np.arange(n)[:, None] + np.arange(n)[None]) % n + 1).reshape(1, -1)
+    v = sd.verify(np.zeros_like(g), g, box)
+    assert not v.solved[0]
