@@ -139,13 +139,14 @@ def best_first_decode(model_fn, x: torch.Tensor, *, mask_id: int, select, check_
         mask = cur == mask_id
         sel = select(logp, mask, step, generator) & mask
         dead = (dead & mask).any(1).cpu()
+        proposal = logp.argmax(-1)
         for i, r in enumerate(active):
             counts["branches"][r] += int(expect[r] is not None and not torch.equal(cur[i], expect[r]))
-            rows[r].last = torch.where(mask[i], logp[i].argmax(-1), cur[i])
-            expect[r] = None if dead[i] else _expand(rows[r], logp[i], mask[i], sel[i], dive)
+            rows[r].last = torch.where(mask[i], proposal[i], cur[i])
+            expect[r] = None if dead[i] else _expand(rows[r], logp[i], proposal[i], mask[i], sel[i], dive)
             moved = torch.zeros_like(mask[i]) if expect[r] is None else expect[r] != cur[i]
             if trace is not None and trace.wants(r):
-                trace(r, cur[i], logp[i], mask[i], moved, logp[i].argmax(-1), i not in ran)
+                trace(r, cur[i], logp[i], mask[i], moved, proposal[i], i not in ran)
             counts["backtracks"][r] += int(dead[i])
             per_step[r].append(int(moved.sum()))
         step += 1
@@ -195,11 +196,12 @@ def _banned(rows: list[_Open], active: list[int], allowed: dict, logits: torch.T
     return banned
 
 
-def _expand(row: _Open, logp: torch.Tensor, mask: torch.Tensor, sel: torch.Tensor, dive: bool) -> torch.Tensor:
-    """Split the row's node by its step's commits (module docstring): the child and, for
-    each commit, the part with that commit's value banned. Returns the child's state."""
+def _expand(row: _Open, logp: torch.Tensor, proposal: torch.Tensor, mask: torch.Tensor, sel: torch.Tensor,
+            dive: bool) -> torch.Tensor:
+    """Split the row's node by its step's commits (module docstring; ``proposal``: the
+    argmax of ``logp``): the child and, for each commit, the part with that commit's value
+    banned. Returns the child's state."""
     score, state, bans = row.node
-    proposal = logp.argmax(-1)
     best = logp.max(-1).values
     rest = torch.logsumexp(logp.scatter(-1, proposal[..., None], float("-inf")), -1)   # log(1 - p)
     cells = sel.nonzero()[:, 0]
