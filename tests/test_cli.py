@@ -205,3 +205,11 @@ def test_evaluate_scaling_reads_budgets_from_per_puzzle_nfe(tmp_path, capsys):
         capped = last_json(capsys)["rows"][0]["solve_rate"]
         curve = curves["eb gamma=0.01 +best-first 60"][budgets.index(b)]
         assert curve <= capped and (b != budgets[-1] or curve == capped > 0)
+
+
+def test_scaling_curve_counts_a_row_at_exactly_its_cost():
+    from scripts.scaling import solved_within
+    solved = np.array([True, True, False, True])
+    cost = np.array([5, 10, 3, 40])
+    # unsolved rows never count; a row solved in exactly B passes counts at B, not after it
+    assert solved_within(solved, cost, [3, 5, 10, 39, 40]) == [0.0, 0.25, 0.5, 0.5, 0.75]
