@@ -72,6 +72,13 @@ def check_decoding(options: dict, guided: dict | None, sampler: str = "eb") -> N
                          f"(got {options['temperature']})")
 
 
+def check_rules(rules: str, task_rules: tuple[str, ...]) -> None:
+    """``rules`` must be 'none' or one the task has (``Task.RULES``). ValueError."""
+    if rules != "none" and rules not in task_rules:
+        raise ValueError(f"rules {rules!r}: this task has no such rules (available: none"
+                         f"{''.join(', ' + r for r in task_rules)})")
+
+
 class _Open:
     """One row's open nodes: a heap of (-score, -filled, tie, state, bans)."""
 

@@ -58,6 +58,7 @@ from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
 from puzzles.io import ParseError, atomic_write_text, csv_text
 from puzzles.tasks import get_task, read_questions
+from sampling.search import check_rules
 from sampling.trace import Trace
 from scripts.points import DEFAULT_POINTS, RIVAL_POINTS, arm_label, label, parse_point
 from scripts.scaling import scaling_report
@@ -141,8 +142,10 @@ def check_flags(a) -> list:
         raise UsageError(f"--points: {str(e).splitlines()[0]}") from None
     from puzzles.tasks import TASKS
     for spec, (_, _, guided) in zip(specs, points):
-        if guided and guided["rules"] != "none" and guided["rules"] not in TASKS[a.task].RULES:
-            raise UsageError(f"--points: bad point {spec!r}: the {a.task} task has no rules {guided['rules']!r}")
+        try:
+            check_rules(guided["rules"] if guided else "none", TASKS[a.task].RULES)
+        except ValueError as e:
+            raise UsageError(f"--points: bad point {spec!r}: {e}") from None
     for flag, v, lo in (("--limit", a.limit, 1), ("--batch-size", a.batch_size, 1), ("--seed", a.seed, 0)):
         if v is not None and v < lo:
             raise UsageError(f"{flag}: must be >= {lo}, got {v}")

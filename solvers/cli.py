@@ -15,7 +15,7 @@ from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
 from puzzles.io import ParseError
 from puzzles.tasks import read_questions
-from sampling.search import SearchOptions, check_decoding
+from sampling.search import SearchOptions, check_decoding, check_rules
 from sampling.trace import Trace
 from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status, sampler_options
 from solvers.report import print_table, public, summarize, write_report
@@ -121,9 +121,10 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
     if args.search_budget is not None and not args.search:
         raise UsageError("--search-budget: applies with --search")
     if args.search or args.rules != "none":
-        if args.rules != "none" and args.rules not in rules_of:
-            raise UsageError(f"--rules {args.rules}: this task has no such rules (available: none"
-                             f"{''.join(', ' + r for r in rules_of)})")
+        try:
+            check_rules(args.rules, rules_of)
+        except ValueError as e:
+            raise UsageError(f"--rules: {e}") from None
         try:
             guided = SearchOptions(search=args.search, rules=args.rules,
                                    **({} if args.search_budget is None else {"search_budget": args.search_budget})
