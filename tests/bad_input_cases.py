@@ -268,5 +268,10 @@ CASES = [
     ("evaluate", ["--checkpoint", S, "--input", "{d}/missing.csv"], "file not found"),
     ("eb_errors", ["--input", "{d}/missing.csv"], "file not found"),
     ("eb_errors", ["--input", "{d}/m.csv", "--gamma", "-1"], "--gamma: must be >= 0"),
+    ("maze_kinds", ["--out", "{d}/k.csv", "--count", "0"], "--count: must be >= 1"),
+    ("maze_kinds", ["--out", "{d}/k.csv", "--large-limit", "0"], "--large-limit: must be >= 1"),
+    ("maze_kinds", ["--out", "{d}/k.csv", "--gamma", "-1"], "--gamma: must be >= 0"),
+    ("maze_kinds", ["--out", "{d}/k.csv", "--sets", "nope"], "invalid choice"),
+    ("maze_kinds", ["--out", "{d}/missing-dir/k.csv"], "--out"),
     ("evaluate", ["--checkpoint", "{d}/ck_keys.pt", "--points", "eb:gamma=0.1"], "damaged checkpoint"),
 ]

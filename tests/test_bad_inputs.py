@@ -21,17 +21,18 @@ from models.transformer import ModelConfig, PuzzleTransformer
 from puzzles import generate, verify
 from puzzles import maze as mz
 from puzzles.tasks import MazeTask, SudokuTask
-from scripts import eb_errors, evaluate, train
+from scripts import eb_errors, evaluate, maze_kinds, train
 from solvers import maze as solve_maze
 from solvers import sudoku as solve_sudoku
 from tests.helpers import exit_code
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAINS = {"sudoku": solve_sudoku.main, "maze": solve_maze.main, "verify": verify.main,
-         "generate": generate.main, "train": train.main, "evaluate": evaluate.main, "eb_errors": eb_errors.main}
+         "generate": generate.main, "train": train.main, "evaluate": evaluate.main, "eb_errors": eb_errors.main,
+         "maze_kinds": maze_kinds.main}
 MODULES = {"sudoku": "solvers.sudoku", "maze": "solvers.maze", "verify": "puzzles.verify",
            "generate": "puzzles.generate", "train": "scripts.train", "evaluate": "scripts.evaluate",
-           "eb_errors": "scripts.eb_errors"}
+           "eb_errors": "scripts.eb_errors", "maze_kinds": "scripts.maze_kinds"}
 
 MAZE_OK = ["#####", "#S  #", "### #", "#G  #", "#####"]
 

@@ -213,3 +213,21 @@ def test_scaling_curve_counts_a_row_at_exactly_its_cost():
     cost = np.array([5, 10, 3, 40])
     # unsolved rows never count; a row solved in exactly B passes counts at B, not after it
     assert solved_within(solved, cost, [3, 5, 10, 39, 40]) == [0.0, 0.25, 0.5, 0.5, 0.75]
+
+
+def test_maze_kinds_makes_decodes_and_gathers_each_set(ckpts, tmp_path):
+    from scripts import maze_kinds
+    out, ck = tmp_path / "kinds.csv", tmp_path / "any-size.pt"
+    torch.manual_seed(0)
+    fields = dict(MazeTask(rows=20, cols=20).model_fields("mdm"), any_size=True)
+    save_model(ck, PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields)),
+               vocab=MazeTask().vocab())
+    assert maze_kinds.main(["--out", str(out), "--checkpoint", str(ck), "--sets", "mixed-4", "dfs-15",
+                            "--count", "3", "--large-limit", "2", "--gamma", "0.1", "--work", str(tmp_path / "w")]) == 0
+    import csv
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["set"], r["label"], r["n"]) for r in rows] == [
+        ("mixed-4", "topk k=1", "3"), ("mixed-4", "eb gamma=0.1", "3"),
+        ("dfs-15", "topk k=1", "2"), ("dfs-15", "eb gamma=0.1", "2")]      # --large-limit at 15x15 and up
+    q = mz.read_file(str(tmp_path / "w" / "dfs-15.csv"))
+    assert len(q) == 3 and q[0].shape == (31, 31)      # made by the set's own generator flags

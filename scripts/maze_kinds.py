@@ -1,0 +1,106 @@
+"""Fresh maze sets by generator and size, decoded with top-1 and EB: one table.
+
+    python -m scripts.maze_kinds --out docs/maze-kinds.csv
+
+Makes each set below with a seed that no shipped set, training pool or validation set
+uses (``puzzles.generate`` for ours, ``scripts.maze_dataset_sets`` for maze-dataset's own
+generators, which needs the ``interop`` extra; without it those sets are skipped, and the
+command says so), decodes it with ``scripts.evaluate`` (top-1 and EB at ``--gamma``) and
+gathers the rows into one CSV with a ``set`` column. The sets are written under
+``--work`` (default runs/kinds, git-ignored) and reused when already there. They are the
+issue's target kinds: DFS (one long winding path), Wilson, loops whose shortest paths may
+tie, 4x4 to 20x20. Nothing was trained or tuned on them.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from puzzles.cli import Parser, UsageError, check_output, fail
+
+#: name -> (source, flags); ours: puzzles.generate maze flags; md: scripts.maze_dataset_sets flags
+SETS = {
+    "mixed-4": ("ours", "--algorithm mixed --rows 4 --cols 4 --seed 4041"),
+    "mixed-6": ("ours", "--algorithm mixed --rows 6 --cols 6 --seed 4061"),
+    "dfs-10": ("ours", "--algorithm dfs --seed 4101"),
+    "wilson-10": ("ours", "--algorithm wilson --seed 4102"),
+    "loops-10": ("ours", "--algorithm kruskal --extra-open 0.2 --seed 4103"),
+    "md-dfs-10": ("md", "--generator dfs --seed 5100"),
+    "md-dfs_percolation-10": ("md", "--generator dfs_percolation --seed 5000"),
+    "dfs-15": ("ours", "--algorithm dfs --rows 15 --cols 15 --seed 4151"),
+    "dfs-20": ("ours", "--algorithm dfs --rows 20 --cols 20 --seed 4201"),
+    "loops-20": ("ours", "--algorithm wilson --extra-open 0.1 --rows 20 --cols 20 --seed 4202"),
+}
+
+
+def make_set(name: str, path: Path, count: int) -> bool:
+    """Write set ``name`` to ``path`` unless it is there; False when its library is missing."""
+    if path.is_file():
+        return True
+    source, flags = SETS[name]
+    argv = flags.split() + ["--count", str(count), "--out", str(path)]
+    if source == "md":
+        try:
+            import maze_dataset  # noqa: F401
+        except ImportError:
+            return False
+        from scripts import maze_dataset_sets
+        rc = maze_dataset_sets.main(argv)
+    else:
+        from puzzles import generate
+        rc = generate.main(["maze"] + argv)
+    if rc != 0:
+        raise RuntimeError(f"making {name} failed (exit {rc})")
+    return True
+
+
+def main(argv=None) -> int:
+    from scripts.results import MAZE_GAMMA
+    ap = Parser(prog="python -m scripts.maze_kinds", description=__doc__.split("\n")[0], epilog=__doc__)
+    ap.add_argument("--out", required=True, help="the gathered CSV (docs/maze-kinds.csv for the docs' table)")
+    ap.add_argument("--checkpoint", default=None, help="MDM checkpoint (default: the shipped maze-mdm.pt)")
+    ap.add_argument("--gamma", type=float, default=float(MAZE_GAMMA),
+                    help=f"EB gamma (default {MAZE_GAMMA}, the shipped one)")
+    ap.add_argument("--count", type=int, default=100, help="mazes per set (default 100)")
+    ap.add_argument("--large-limit", type=int, default=50,
+                    help="decode only the first N of each 15x15 and 20x20 set (default 50: top-1 there "
+                         "takes one pass per path cell)")
+    ap.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS), help="default: all")
+    ap.add_argument("--work", default="runs/kinds", help="where the sets and per-set CSVs go (default runs/kinds)")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    a = ap.parse_args(argv)
+    try:
+        for flag, v in (("--count", a.count), ("--large-limit", a.large_limit)):
+            if v < 1:
+                raise UsageError(f"{flag}: must be >= 1, got {v}")
+        if not 0 <= a.gamma:
+            raise UsageError(f"--gamma: must be >= 0, got {a.gamma}")
+        check_output(a.out, "--out")
+    except UsageError as e:
+        return fail(str(e))
+    from scripts import evaluate
+    from scripts.results import gather
+    work = Path(a.work)
+    work.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in a.sets:
+        src = work / f"{name}.csv"
+        if not make_set(name, src, a.count):
+            print(f"skipped {name}: maze-dataset is not installed (pip install '.[interop]')", file=sys.stderr)
+            continue
+        large = int(name.rsplit("-", 1)[1]) >= 15
+        out = work / "eval" / f"{name}.csv"
+        out.parent.mkdir(exist_ok=True)
+        rc = evaluate.main(["--task", "maze", "--input", str(src), "--points", "topk:k=1", f"eb:gamma={a.gamma:g}",
+                            "--csv", str(out), "--plot", str(out.with_suffix(".png"))]
+                           + (["--checkpoint", a.checkpoint] if a.checkpoint else [])
+                           + (["--limit", str(a.large_limit)] if large else []) + (["--quiet"] if a.quiet else []))
+        if rc != 0:
+            return rc
+        written.append(str(out))
+    gather(a.out, written)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
