@@ -57,12 +57,12 @@ from models.runtime import RuntimeChoiceError
 from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
 from puzzles.io import ParseError, atomic_write_text, csv_text
-from puzzles.tasks import get_task, read_questions
+from puzzles.tasks import TASKS, get_task, read_questions
 from sampling.search import check_rules
 from sampling.trace import Trace
 from scripts.points import DEFAULT_POINTS, RIVAL_POINTS, arm_label, label, parse_point
 from scripts.scaling import scaling_report
-from solvers.cli import add_runtime_flags, apply_runtime_flags, check_trace
+from solvers.cli import add_runtime_flags, apply_runtime_flags, check_counts, check_trace
 from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status
 from solvers.report import plot, summarize
 from solvers.trace import trace_data, write_trace
@@ -140,15 +140,12 @@ def check_flags(a) -> list:
         points = [parse_point(p) for p in specs]
     except ValueError as e:
         raise UsageError(f"--points: {str(e).splitlines()[0]}") from None
-    from puzzles.tasks import TASKS
     for spec, (_, _, guided) in zip(specs, points):
         try:
-            check_rules(guided["rules"] if guided else "none", TASKS[a.task].RULES)
+            check_rules((guided or {}).get("rules", "none"), TASKS[a.task].RULES)
         except ValueError as e:
             raise UsageError(f"--points: bad point {spec!r}: {e}") from None
-    for flag, v, lo in (("--limit", a.limit, 1), ("--batch-size", a.batch_size, 1), ("--seed", a.seed, 0)):
-        if v is not None and v < lo:
-            raise UsageError(f"{flag}: must be >= {lo}, got {v}")
+    check_counts(a)
     if a.trace:
         if len(points) != 1:
             raise UsageError(f"--trace: traces one point; {len(points)} given (pick one with --points)")

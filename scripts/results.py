@@ -2,7 +2,7 @@
 
     python -m scripts.results            # rewrite both from docs/*.csv
     python -m scripts.results --check    # exit 1 if either differs from what the CSVs give
-    python -m scripts.results --gather docs/maze-kinds.csv runs/kinds/*.csv   # one CSV of many sets
+    python -m scripts.results --gather OUT.csv A.csv B.csv   # one CSV of many sets
 
 Every table in docs/results.md, and the headline table between the README's
 ``<!-- headline -->`` markers, is rendered here from a CSV that ``scripts.evaluate``
@@ -62,11 +62,11 @@ TABLES = [
         ("15x15 (first 100)", "test-15.csv", "-15", " --limit 100"),
         ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50"))
 ] + [
-    (("Mazes by generator and size, the maze-mdm.pt before stage 4: fresh sets, top-1 and EB (none shipped; "
-      "made by runs of `puzzles.generate maze` and `scripts.maze_dataset_sets`, see models.md)"), "maze-kinds.csv",
-     (f"{_PREV}for each set S: python -m scripts.evaluate --task maze --input S.csv --points topk:k=1 eb:gamma=0.01 "
-     "--csv runs/kinds/S.csv (20x20: EB only, --limit 25); then python -m scripts.results --gather "
-     "docs/maze-kinds.csv runs/kinds/*.csv"), ["set"] + EVAL_COLS[1:]),
+    (("Mazes by generator and size: fresh sets, top-1 and EB (none shipped; made and decoded by "
+      "`scripts.maze_kinds`, seeds in its source; 15x15: the first 50 of 100; its 20x20 sets were not run "
+      "this round, for CPU time)"), "maze-kinds.csv",
+     ("python -m scripts.maze_kinds --out docs/maze-kinds.csv --sets mixed-4 mixed-6 dfs-10 wilson-10 loops-10 "
+      "md-dfs-10 md-dfs_percolation-10 dfs-15"), ["set"] + EVAL_COLS[1:]),
 ]
 
 TABLES += [

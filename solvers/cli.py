@@ -109,6 +109,13 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     return ap
 
 
+def check_counts(args) -> None:
+    """--limit, --batch-size >= 1 and --seed >= 0 (the solvers and scripts.evaluate). UsageError."""
+    for flag, v, lo in (("--limit", args.limit, 1), ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):
+        if v is not None and v < lo:
+            raise UsageError(f"{flag}: must be >= {lo}, got {v}")
+
+
 def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[dict, dict | None]:
     """Every flag, before any work: (sampler options, guided-decoding options). UsageError."""
     try:
@@ -135,9 +142,7 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
         check_decoding(opts, guided, args.sampler)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    for flag, v, lo in (("--limit", args.limit, 1), ("--batch-size", args.batch_size, 1), ("--seed", args.seed, 0)):
-        if v is not None and v < lo:
-            raise UsageError(f"{flag}: must be >= {lo}, got {v}")
+    check_counts(args)
     if args.output_format != OUTPUT_STYLES[task_name][0] and (not args.output or not args.output.endswith(".txt")):
         raise UsageError(f"--output-format {args.output_format}: a .txt --output file is needed for that layout")
     check_trace(args.trace, args.trace_limit, args.sampler)
