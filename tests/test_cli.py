@@ -222,12 +222,12 @@ def test_maze_kinds_makes_decodes_and_gathers_each_set(ckpts, tmp_path):
     fields = dict(MazeTask(rows=20, cols=20).model_fields("mdm"), any_size=True)
     save_model(ck, PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields)),
                vocab=MazeTask().vocab())
-    assert maze_kinds.main(["--out", str(out), "--checkpoint", str(ck), "--sets", "mixed-4", "dfs-15",
-                            "--count", "3", "--large-limit", "2", "--gamma", "0.1", "--work", str(tmp_path / "w")]) == 0
+    assert maze_kinds.main(["--out", str(out), "--checkpoint", str(ck), "--sets", "mixed-4", "mixed-6",
+                            "--count", "3", "--gamma", "0.1", "--work", str(tmp_path / "w"), "--quiet"]) == 0
     import csv
     rows = list(csv.DictReader(out.open()))
     assert [(r["set"], r["label"], r["n"]) for r in rows] == [
         ("mixed-4", "topk k=1", "3"), ("mixed-4", "eb gamma=0.1", "3"),
-        ("dfs-15", "topk k=1", "2"), ("dfs-15", "eb gamma=0.1", "2")]      # --large-limit at 15x15 and up
-    q = mz.read_file(str(tmp_path / "w" / "dfs-15.csv"))
-    assert len(q) == 3 and q[0].shape == (31, 31)      # made by the set's own generator flags
+        ("mixed-6", "topk k=1", "3"), ("mixed-6", "eb gamma=0.1", "3")]
+    q = mz.read_file(str(tmp_path / "w" / "mixed-6.csv"))
+    assert len(q) == 3 and q[0].shape == (13, 13)      # made by the set's own generator flags
