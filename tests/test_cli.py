@@ -215,7 +215,7 @@ def test_scaling_curve_counts_a_row_at_exactly_its_cost():
     assert solved_within(solved, cost, [3, 5, 10, 39, 40]) == [0.0, 0.25, 0.5, 0.5, 0.75]
 
 
-def test_maze_kinds_makes_decodes_and_gathers_each_set(ckpts, tmp_path):
+def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path):
     from scripts import maze_kinds
     out, ck = tmp_path / "kinds.csv", tmp_path / "any-size.pt"
     torch.manual_seed(0)
