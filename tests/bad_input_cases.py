@@ -272,6 +272,6 @@ CASES = [
     ("maze_kinds", ["--out", "{d}/k.csv", "--large-limit", "0"], "--large-limit: must be >= 1"),
     ("maze_kinds", ["--out", "{d}/k.csv", "--gamma", "-1"], "--gamma: must be >= 0"),
     ("maze_kinds", ["--out", "{d}/k.csv", "--sets", "nope"], "invalid choice"),
-    ("maze_kinds", ["--out", "{d}/missing-dir/k.csv"], "--out"),
+    ("maze_kinds", ["--out", "{d}/outdir"], "--out: {d}/outdir is a directory"),
     ("evaluate", ["--checkpoint", "{d}/ck_keys.pt", "--points", "eb:gamma=0.1"], "damaged checkpoint"),
 ]
