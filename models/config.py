@@ -63,17 +63,19 @@ class ModelConfig(Architecture):
     rel_bias: Literal["none", "sudoku", "grid"] = Field(
         "none", description="Per-head attention bias by cell relation: Sudoku units or grid offset.")
     grid_radius: int = Field(3, ge=1, description="Offsets beyond this radius share one bias (rel_bias='grid').")
-    any_size: bool = Field(False, description="Paired grid MDM: rows and cols are the largest grid it reads; "
-                                              "any r x c grid up to them is read with the first r row and "
-                                              "c column embeddings and the same clipped-offset biases.")
+    any_size: bool = Field(False, description="Maze MDM or path ARM (pointer head): rows and cols are the "
+                                              "largest grid it reads; any r x c grid up to them is read with "
+                                              "the first r row and c column embeddings and the same "
+                                              "clipped-offset biases.")
 
     @model_validator(mode="after")
     def _consistent(self):
         self._check_architecture(self.kind)
         if not 0 <= self.mask_id < self.vocab_size or any(not 0 <= t < self.vocab_size for t in self.out_tokens):
             raise ValueError("mask_id and out_tokens must be ids below vocab_size")
-        if self.any_size and not (self.paired and self.kind == "mdm" and self.rel_bias == "grid"):
-            raise ValueError("any_size is for the paired grid MDM (mazes)")
+        maze_model = (self.paired and self.kind == "mdm") or (self.order == "path" and self.pick_head == "pointer")
+        if self.any_size and not (maze_model and self.rel_bias == "grid"):
+            raise ValueError("any_size is for the paired grid MDM or the path ARM with the pointer head (mazes)")
         if self.order != "raster" and (self.kind != "arm" or (self.order == "solver") != (self.task == "sudoku")):
             raise ValueError(f"order {self.order!r} needs an ARM for "
                              f"{'sudoku' if self.order == 'solver' else 'maze'}")

@@ -31,11 +31,12 @@ from torch import nn
 
 from models.block import Block
 from models.config import ModelConfig, cell_relation, position_relations
+from models.picks import PickLayout
 
 __all__ = ["ModelConfig", "PuzzleTransformer", "param_count"]
 
 
-class PuzzleTransformer(nn.Module):
+class PuzzleTransformer(PickLayout, nn.Module):
     """``forward(x[B, S]) -> logits[B, S, V]``; ARM decoding uses ``step`` with a cache."""
 
     def __init__(self, cfg: ModelConfig):
@@ -89,77 +90,16 @@ class PuzzleTransformer(nn.Module):
         p = torch.arange(start, start + T, device=device)
         return self._cell_emb(p % self.cfg.cells, p // self.cfg.cells)  # (T, d)
 
-    def _cell_emb(self, cell: torch.Tensor, seg: torch.Tensor | None) -> torch.Tensor:
+    def _cell_emb(self, cell: torch.Tensor, seg: torch.Tensor | None, cols: int | None = None) -> torch.Tensor:
         cfg = self.cfg
-        r, c = cell // cfg.cols, cell % cfg.cols
+        cols = cfg.cols if cols is None else cols
+        r, c = cell // cols, cell % cols
         e = self.row(r) + self.col(c)
         if self.box is not None:
             e = e + self.box((r // cfg.box_rows) * (cfg.cols // cfg.box_cols) + c // cfg.box_cols)
         if self.seg is not None:
             e = e + self.seg(seg)
         return e
-
-    # --- cell-naming ARMs (order solver / path): positions carry the cells their tokens name
-    def _pick_cells(self, x: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(cell [B, T], segment [T]) of tokens x fed at positions start.. (picks: id // values)."""
-        L = self.cfg.cells
-        p = torch.arange(start, start + x.shape[1], device=x.device)
-        seg = (p >= L).long()
-        cell = torch.where(seg.bool(), x.clamp_min(0) // self.cfg.pick_values, p % L)
-        return cell, seg
-
-    def _pick_embed(self, x: torch.Tensor, cell: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
-        v = self.val(x.clamp_min(0) % self.cfg.pick_values)
-        t = self.tok(torch.where(seg.bool(), 0, x).clamp(0, self.cfg.vocab_size - 1))
-        return torch.where(seg.bool()[:, None], v, t) + self._cell_emb(cell, seg.expand_as(cell))
-
-    def _pick_bias(self, cq, sq, ck, sk, q0: int) -> torch.Tensor:
-        """Bias (B, h, T, S) from the cells of queries (cq [B, T], sq [T]) and keys (ck [B, S], sk [S])."""
-        rel, n = cell_relation(self.cfg, cq[:, :, None], ck[:, None, :])
-        rel = rel + n * (2 * sq[:, None] + sk[None])
-        # F.embedding, not rel_bias[rel]: the same values, but on CUDA its backward sums
-        # the per-example gradients by sorting, where indexing's backward serialises
-        # millions of atomic adds onto a few dozen entries.
-        b = F.embedding(rel, self.rel_bias).permute(0, 3, 1, 2)
-        S = ck.shape[1]
-        T = cq.shape[1]
-        return b.masked_fill(~self.causal[q0:q0 + T, :S], float("-inf"))
-
-    def _pick_forward(self, x: torch.Tensor) -> torch.Tensor:
-        cell, seg = self._pick_cells(x, 0)
-        h = self._pick_embed(x, cell, seg)
-        bias = self._pick_bias(cell, seg, cell, seg, 0)
-        for blk in self.stack():
-            h = blk(h, bias)
-        if not self.pointer:
-            return self._head(h)
-        L = self.cfg.cells
-        # position L-1+t predicts pick t and has read picks 0..t-1 (fed at L..L+t-1)
-        g = self._board(h[:, L:], cell[:, L:])                            # (B, K-1, L, dp)
-        B, K1 = g.shape[:2]
-        # board_t = sum of the picks before t: a strictly lower-triangular matmul over the
-        # picks (measured 2.6x faster than cat + cumsum + transpose on the CPU, same sums)
-        tri = torch.ones(K1 + 1, K1, device=g.device, dtype=g.dtype).tril(-1)
-        board = (tri @ g.reshape(B, K1, -1)).reshape(B, K1 + 1, *g.shape[2:])   # (B, K, L, dp)
-        out = self._head(h[:, L - 1:], h[:, :L], board)
-        # prompt positions other than the last predict nothing in a cell-naming ARM
-        return torch.cat([out.new_zeros(out.shape[0], L - 1, out.shape[2]), out], 1)
-
-    def _board(self, hp: torch.Tensor, cp: torch.Tensor) -> torch.Tensor:
-        """What picks (states hp [B, K, d], cells cp [B, K]) tell each cell c: a vector per
-        (c, pick), gated by the relation between c and the picked cell (same row, column,
-        box; grid offset) -> [B, K, L, dp]. Summed over the picks read so far, it is each
-        cell's view of the board the ARM has written."""
-        cells = torch.arange(self.cfg.cells, device=cp.device)
-        rel, n = cell_relation(self.cfg, cells[None, None, :], cp[:, :, None])   # (B, K, L): cell c vs pick
-        p = self.ptr_pick(self.ln_f(hp))[:, :, None]
-        if n <= 16:   # few relations (Sudoku's 8): the gate lookup as a one-hot matmul, whose
-            # backward is a matmul too (the embedding's scatter-add backward was the slowest op)
-            ids = torch.arange(n, device=rel.device)
-            gate = (rel[..., None] == ids).to(p.dtype) @ self.ptr_rel.weight.to(p.dtype)
-        else:
-            gate = self.ptr_rel(rel)
-        return gate * p
 
     def _bias(self, q0: int, T: int, S: int) -> torch.Tensor:
         """Additive attention bias (1, h, T, S) for queries q0..q0+T-1 over keys 0..S-1."""
@@ -182,7 +122,7 @@ class PuzzleTransformer(nn.Module):
             logits = self.head(F.gelu(a)).reshape(B, T, -1).float()
         else:
             logits = self.head(self.ln_f(h)).float()
-        return logits.masked_fill(self.blocked, float("-inf"))
+        return logits.masked_fill(self.blocked[:logits.shape[-1]], float("-inf"))   # fewer cells: any_size
 
     def grid_shape(self, n_cells: int, shape: tuple[int, int] | None = None) -> tuple[int, int]:
         """The (rows, cols) of a paired input of ``n_cells`` cells: ``shape`` when given, else
@@ -208,8 +148,13 @@ class PuzzleTransformer(nn.Module):
 
     def at_shape(self, rows: int, cols: int):
         """``model_fn(x) -> logits`` for r x c grids (the samplers' contract; any_size models)."""
-        shape = self.grid_shape(rows * cols, (rows, cols))
+        shape = self.grid_shape(rows * cols, (rows, cols)) if self.cfg.paired else self._pick_shape((rows, cols))
         return lambda x: self(x, shape=shape)
+
+    def step_at(self, rows: int, cols: int):
+        """``step_fn(x, cache)`` for r x c grids (ARM decoding; any_size path ARMs)."""
+        shape = self._pick_shape((rows, cols))
+        return lambda x, cache: self.step(x, cache, shape=shape)
 
     def forward(self, x: torch.Tensor, shape: tuple[int, int] | None = None) -> torch.Tensor:
         cfg = self.cfg
@@ -229,7 +174,7 @@ class PuzzleTransformer(nn.Module):
             given = torch.full_like(out, float("-inf")).scatter_(2, struct.unsqueeze(2), 0.0)
             return torch.cat([given, out], 1)                          # (B, 2L, V)
         if self.picks:
-            return self._pick_forward(x)
+            return self._pick_forward(x, shape)
         T = x.shape[1]
         h = self.tok(x) + self._pos(0, T, x.device)
         bias = self._bias(0, T, T)
@@ -237,25 +182,29 @@ class PuzzleTransformer(nn.Module):
             h = blk(h, bias)
         return self._head(h)
 
-    def step(self, x: torch.Tensor, cache: list | None):
+    def step(self, x: torch.Tensor, cache: list | None, shape: tuple[int, int] | None = None):
         """ARM incremental decoding: feed the next tokens, reuse keys/values.
 
-        ``cache`` is None for the first call (the prompt). Returns (logits of the last
-        fed position [B, V], cache).
+        ``cache`` is None for the first call (the prompt), which fixes the grid ``shape``
+        (cell-naming ARMs; default the config's). Returns (logits of the last fed position
+        [B, V], cache).
         """
         if cache is None:
-            cache = {"kv": [[None, None] for _ in self.stack()], "pos": 0, "cells": None, "segs": None}
+            cache = {"kv": [[None, None] for _ in self.stack()], "pos": 0, "cells": None, "segs": None,
+                     "shape": self._pick_shape(shape) if self.picks else None}
         start = cache["pos"]
         T = x.shape[1]
         if self.picks:
-            cell, seg = self._pick_cells(x, start)
-            h = self._pick_embed(x, cell, seg)
+            shape = cache["shape"]
+            L = shape[0] * shape[1]
+            cell, seg = self._pick_cells(x, start, L)
+            h = self._pick_embed(x, cell, seg, shape[1])
             if cache["cells"] is not None:
                 cache["cells"] = torch.cat([cache["cells"], cell], 1)
                 cache["segs"] = torch.cat([cache["segs"], seg])
             else:
                 cache["cells"], cache["segs"] = cell, seg
-            bias = self._pick_bias(cell, seg, cache["cells"], cache["segs"], start)
+            bias = self._pick_bias(cell, seg, cache["cells"], cache["segs"], start, shape)
         else:
             h = self.tok(x) + self._pos(start, T, x.device)
             bias = self._bias(start, T, start + T)
@@ -263,13 +212,12 @@ class PuzzleTransformer(nn.Module):
             h = blk(h, bias, kv)
         cache["pos"] = start + T
         if self.pointer:
-            L = self.cfg.cells
             if start == 0:      # the prompt's last-layer states, read by every later call
                 cache["z"] = h[:, :L]
                 cache["board"] = h.new_zeros(h.shape[0], L, self.ptr_rel.embedding_dim, dtype=torch.float32)
             k0 = max(L - start, 0)  # the picks among the fed tokens join the board
             if k0 < T:
-                cache["board"] = cache["board"] + self._board(h[:, k0:], cell[:, k0:]).sum(1)
+                cache["board"] = cache["board"] + self._board(h[:, k0:], cell[:, k0:], shape).sum(1)
             return self._head(h[:, -1:], cache["z"], cache["board"][:, None])[:, 0], cache
         return self._head(h[:, -1]), cache
 

@@ -169,12 +169,13 @@ def arm_decode(model, task, questions, device: str, *, temperature: float = 0.0,
                             temperature=temperature, generator=generator)
         return list(task.decode(out.cpu().numpy(), questions)), st
     prompt, filled, stop = task.arm_picks(questions)
+    step = model.step_at(task.rows, task.cols) if model.cfg.any_size else model.step
     if beam > 1:
-        out, st = pick_beam_decode(model.step, model.reorder_cache, torch.from_numpy(prompt).to(device),
+        out, st = pick_beam_decode(step, model.reorder_cache, torch.from_numpy(prompt).to(device),
                                    filled=torch.from_numpy(filled).to(device), n_values=model.cfg.pick_values,
                                    beam=beam, stop=None if stop is None else torch.from_numpy(stop).to(device))
         return list(task.pick_answers(out.cpu().numpy(), questions)), st
-    out, st = pick_decode(model.step, torch.from_numpy(prompt).to(device),
+    out, st = pick_decode(step, torch.from_numpy(prompt).to(device),
                           filled=torch.from_numpy(filled).to(device), n_values=model.cfg.pick_values,
                           stop=None if stop is None else torch.from_numpy(stop).to(device),
                           temperature=temperature, generator=generator)
@@ -191,7 +192,7 @@ def torch_rules(task, name: str):
 
 
 def check_fits(model, task, questions, where: str, name: str = "the model") -> None:
-    """ParseError naming the first maze that ``model`` cannot read: a multi-size MDM
+    """ParseError naming the first maze that ``model`` cannot read: a multi-size model
     (``any_size``) reads any shape up to its rows x cols, any other model only its own."""
     cfg = model.cfg
     for i, q in enumerate(questions):

@@ -38,7 +38,7 @@ class TrainConfig(Architecture):
     maze_pool: Literal["wilson", "mixed"] = Field(
         "wilson", description="Mazes: Wilson mazes with distant ends, or every generator, loops and endpoint "
                               "rule (puzzles.maze.generate_mixed); validation draws from the same kind.")
-    maze_max: int = Field(0, ge=0, le=64, description="Mazes, MDM: train one model for every size from maze_min "
+    maze_max: int = Field(0, ge=0, le=64, description="Mazes, MDM or path ARM: train one model for every size from maze_min "
                                                       "to maze_max cells a side (0: the fixed 10x10 pool). Each "
                                                       "step draws one shape (sides weighted by size_power, half "
                                                       "square) and batch_cells cells of fresh mixed mazes of it, "
@@ -86,8 +86,10 @@ class TrainConfig(Architecture):
         self._check_architecture(self.model)
         if self.eval_hard and self.task != "sudoku":
             raise ValueError("eval_hard is for Sudoku (minimal puzzles)")
-        if self.maze_max and (self.task != "maze" or self.model != "mdm" or self.data):
-            raise ValueError("maze_max is for the maze MDM on generated mazes (no --data)")
+        if self.maze_max and (self.task != "maze" or self.data or not (
+                self.model == "mdm" or (self.order == "path" and self.pick_head == "pointer"))):
+            raise ValueError("maze_max is for the maze MDM or the path ARM with --pick-head pointer, "
+                             "on generated mazes (no --data)")
         if self.maze_max and self.maze_min > self.maze_max:
             raise ValueError(f"maze_min ({self.maze_min}) must be <= maze_max ({self.maze_max})")
         if self.order != "raster":

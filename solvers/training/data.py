@@ -91,13 +91,14 @@ def maze_shape(rng: np.random.Generator, lo: int, hi: int, power: float = 1.0) -
     return (r, r) if rng.random() < 0.5 else (r, int(rng.choice(sides, p=p)))
 
 
-def maze_stream_batch(pool: dict, rng: np.random.Generator, step: int):
+def maze_stream_batch(pool: dict, rng: np.random.Generator, step: int, order: str = "raster"):
     """One multi-size batch of fresh mazes (``generate_mixed``, ties allowed): one shape,
     ``batch_cells // cells`` rows, each with one shortest path drawn uniformly as its
     target and a random symmetry that keeps the shape. Items whose question, under any of
-    the 8 symmetries, a shipped test set or the validation set holds are skipped."""
+    the 8 symmetries, a shipped test set or the validation set holds are skipped.
+    ``order`` 'path' (the path ARM): answers are that path's cells from S (excluded) to G."""
     from puzzles.maze.solve import random_shortest_path
-    from puzzles.tasks import Batch
+    from puzzles.task_base import Batch, padded
     cfg = pool["cfg"]
     r, c = maze_shape(rng, cfg.maze_min, cfg.maze_max, cfg.size_power)
     n = max(1, cfg.batch_cells // (r * c))
@@ -113,12 +114,15 @@ def maze_stream_batch(pool: dict, rng: np.random.Generator, step: int):
     t = np.stack(rows)
     L = r * c
     maskable = np.concatenate([np.zeros((n, L), bool), t[:, :L] < 16], 1)      # S/G flags >= 16
+    if order == "path":
+        paths = padded([mz.path_cells(row, r, c) for row in t])
+        return Batch(t, maskable, t[:, :L], paths, t[:, :L] // 16 == 1, shape=(r, c))
     return Batch(t, maskable, t[:, :L], t[:, L:], shape=(r, c))
 
 
 def draw_batch(task, pool, rng, size, order: str = "raster", step: int = 0):
     if "held_out" in pool:          # multi-size mazes, generated as they are drawn
-        return maze_stream_batch(pool, rng, step)
+        return maze_stream_batch(pool, rng, step, order)
     if order != "raster":
         return task.pick_batch(pool, rng, size)
     if "questions" in pool and "grids" in pool:     # mixed: complete grids and minimal puzzles

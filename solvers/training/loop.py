@@ -54,14 +54,16 @@ def build_model(cfg: TrainConfig, task) -> PuzzleTransformer:
 @torch.no_grad()
 def evaluate(model, task, questions, device, precision: str = "fp32") -> dict:
     """Decode held-out puzzles (MDM: top-1 confidence; ARM: greedy) and verify. A
-    multi-size maze model decodes each size apart with EB (gamma 0.01: top-1 on a 20x20
-    maze costs ~400 calls) and reports the rate over all and per size."""
+    multi-size maze model decodes each size apart, the MDM with EB (gamma 0.01: top-1 on
+    a 20x20 maze costs ~400 calls), the path ARM greedily, and reports the rate over all
+    and per size."""
     from sampling import run_sampler
     from solvers.decode import arm_decode
     model.eval()
     if model.cfg.any_size:
         from solvers.decode import decode
-        answers, st = decode(model, task, questions, sampler="eb", options={"gamma": 0.01}, batch_size=500,
+        sampler, options = ("eb", {"gamma": 0.01}) if model.cfg.kind == "mdm" else ("ar", {})
+        answers, st = decode(model, task, questions, sampler=sampler, options=options, batch_size=500,
                              device=device, progress=False, precision=precision)
         solved, _ = task.verify(questions, answers)
         model.train()
@@ -237,15 +239,15 @@ class Run:
         for g in self.opt.param_groups:
             g["lr"] = lr_at(cfg, self.step, self.plan.total)
         with autocast(device, self.precision):
+            fn = self.net if b.shape is None else partial(self.net, shape=b.shape)
             if cfg.model == "mdm":
-                fn = self.net if b.shape is None else partial(self.net, shape=b.shape)
                 loss = mdm_loss(fn, torch.from_numpy(b.tokens).to(device), torch.from_numpy(b.maskable).to(device),
                                 mask_id=self.task.mask_id, generator=gen, elbo_weight=cfg.elbo_weight,
                                 focal_gamma=cfg.focal_gamma, focal_alpha=cfg.focal_alpha)
             else:
                 filled = None if b.filled is None else torch.from_numpy(b.filled).to(device)
                 groups = None if b.groups is None else torch.from_numpy(b.groups).to(device)
-                loss = arm_loss(self.net, torch.from_numpy(b.prompt).to(device), torch.from_numpy(b.answer).to(device),
+                loss = arm_loss(fn, torch.from_numpy(b.prompt).to(device), torch.from_numpy(b.answer).to(device),
                                 filled, self.model.cfg.pick_values, groups)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
