@@ -54,6 +54,12 @@ def make_set(name: str, path: Path, count: int) -> bool:
     return True
 
 
+def limit_flags(name: str, large_limit: int) -> list[str]:
+    """``--limit`` for a set of 15x15 mazes or larger (top-1 takes one pass per path cell), else none."""
+    side = int(name.rsplit("-", 1)[1])
+    return ["--limit", str(large_limit)] if side >= 15 else []
+
+
 def main(argv=None) -> int:
     from scripts.results import MAZE_GAMMA
     ap = Parser(prog="python -m scripts.maze_kinds", description=__doc__.split("\n")[0], epilog=__doc__)
@@ -88,13 +94,12 @@ def main(argv=None) -> int:
         if not make_set(name, src, a.count):
             print(f"skipped {name}: maze-dataset is not installed (pip install '.[interop]')", file=sys.stderr)
             continue
-        large = int(name.rsplit("-", 1)[1]) >= 15
         out = work / "eval" / f"{name}.csv"
         out.parent.mkdir(exist_ok=True)
         rc = evaluate.main(["--task", "maze", "--input", str(src), "--points", "topk:k=1", f"eb:gamma={a.gamma:g}",
                             "--csv", str(out), "--plot", str(out.with_suffix(".png"))]
                            + (["--checkpoint", a.checkpoint] if a.checkpoint else [])
-                           + (["--limit", str(a.large_limit)] if large else []) + (["--quiet"] if a.quiet else []))
+                           + limit_flags(name, a.large_limit) + (["--quiet"] if a.quiet else []))
         if rc != 0:
             return rc
         written.append(str(out))

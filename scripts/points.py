@@ -44,13 +44,13 @@ def parse_point(spec: str) -> tuple[str, dict, dict | None]:
         opts, guided = OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
         check_decoding(opts, guided, name)
         return name, opts, guided
-    except ValueError as e:
-        if not isinstance(e, ValidationError):
-            raise ValueError(f"bad point {spec!r}: {e}") from None
+    except ValidationError as e:
         err = e.errors()[0]
         where = ".".join(str(x) for x in err["loc"])
         raise ValueError(f"bad point {spec!r}: {where + ': ' if where else ''}"
                          f"{err['msg'].removeprefix('Value error, ')}") from None
+    except ValueError as e:
+        raise ValueError(f"bad point {spec!r}: {e}") from None
 
 
 ORDER_LABEL = {"raster": "raster (givens copied)", "solver": "solver order", "path": "path order"}

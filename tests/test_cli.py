@@ -215,6 +215,13 @@ def test_scaling_curve_counts_a_row_at_exactly_its_cost():
     assert solved_within(solved, cost, [3, 5, 10, 39, 40]) == [0.0, 0.25, 0.5, 0.5, 0.75]
 
 
+def test_maze_kinds_limits_only_the_large_sets():
+    from scripts.maze_kinds import SETS, limit_flags
+    limited = {name for name in SETS if limit_flags(name, 7)}
+    assert limited == {"dfs-15", "dfs-20", "loops-20"}
+    assert limit_flags("dfs-20", 7) == ["--limit", "7"]
+
+
 def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path):
     from scripts import maze_kinds
     out, ck = tmp_path / "kinds.csv", tmp_path / "any-size.pt"
