@@ -136,13 +136,26 @@ def test_train_cli_rejects_bad_config(tmp_path, capsys):
     assert train_main(["--config", str(tmp_path / "c.json"), "--out", str(tmp_path / "x.pt")]) == 2
 
 
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_ddp_two_gloo_processes(tmp_path):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29571",
-           "-m", "scripts.train", "--task", "maze", "--steps", "2", "--batch-size", "2", "--d-model", "16",
-           "--n-layers", "1", "--n-heads", "2", "--pool-size", "4", "--eval-size", "0", "--threads", "1",
-           "--device", "cpu", "--out", str(tmp_path / "ddp.pt")]
-    r = subprocess.run(cmd, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                       env=dict(os.environ, OMP_NUM_THREADS="1"))
+    def run():
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+               str(free_port()), "-m", "scripts.train", "--task", "maze", "--steps", "2", "--batch-size", "2",
+               "--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--pool-size", "4", "--eval-size", "0",
+               "--threads", "1", "--device", "cpu", "--out", str(tmp_path / "ddp.pt")]
+        return subprocess.run(cmd, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                              env=dict(os.environ, OMP_NUM_THREADS="1"))
+    r = run()
+    if r.returncode != 0 and "SIGABRT" in r.stderr:
+        # a worker aborted once in a CI run of stop 32 (exit -6, SIGABRT, no Python
+        # error; passed on rerun); one retry tells a flake from a real fault, which fails both times
+        r = run()
     assert r.returncode == 0, r.stderr[-2000:]
     ck = torch.load(tmp_path / "ddp.pt", weights_only=True)
     assert ck["meta"]["step"] == 2
