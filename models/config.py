@@ -35,6 +35,11 @@ class Architecture(BaseModel):
         """These fields' values, to build a ``ModelConfig`` from a training config."""
         return {k: getattr(self, k) for k in Architecture.model_fields}
 
+    def reads_every_maze_size(self, kind: str) -> bool:
+        """Whether a maze model of this architecture can read every size up to its largest
+        (``any_size``): the MDM, and the path ARM with the pointer head."""
+        return kind == "mdm" or (self.order == "path" and self.pick_head == "pointer")
+
     def _check_architecture(self, kind: str) -> None:
         """The checks across these fields; ``kind`` is 'mdm' or 'arm'. ValueError."""
         if self.d_model % self.n_heads:
@@ -73,8 +78,8 @@ class ModelConfig(Architecture):
         self._check_architecture(self.kind)
         if not 0 <= self.mask_id < self.vocab_size or any(not 0 <= t < self.vocab_size for t in self.out_tokens):
             raise ValueError("mask_id and out_tokens must be ids below vocab_size")
-        maze_model = (self.paired and self.kind == "mdm") or (self.order == "path" and self.pick_head == "pointer")
-        if self.any_size and not (maze_model and self.rel_bias == "grid"):
+        grid = self.rel_bias == "grid" and (self.paired or self.kind == "arm")
+        if self.any_size and not (grid and self.reads_every_maze_size(self.kind)):
             raise ValueError("any_size is for the paired grid MDM or the path ARM with the pointer head (mazes)")
         if self.order != "raster" and (self.kind != "arm" or (self.order == "solver") != (self.task == "sudoku")):
             raise ValueError(f"order {self.order!r} needs an ARM for "

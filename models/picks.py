@@ -19,13 +19,6 @@ class PickLayout:
     """``PuzzleTransformer``'s methods for cell-naming ARMs (a mixin; it uses the model's
     embeddings, blocks and heads)."""
 
-    def _pick_shape(self, shape: tuple[int, int] | None) -> tuple[int, int]:
-        cfg = self.cfg
-        r, c = (cfg.rows, cfg.cols) if shape is None else shape
-        if not cfg.reads_grid(r, c):
-            raise ValueError(f"the model reads grids {cfg.grid_limit}, got {r}x{c}")
-        return r, c
-
     def _causal(self, L: int) -> torch.Tensor:
         """The [2L, 2L] attention mask of an L-cell grid (the buffer at the config's size)."""
         if L == self.cfg.cells:
@@ -60,7 +53,7 @@ class PickLayout:
         return b.masked_fill(~self._causal(shape[0] * shape[1])[q0:q0 + T, :S], float("-inf"))
 
     def _pick_forward(self, x: torch.Tensor, shape: tuple[int, int] | None = None) -> torch.Tensor:
-        shape = self._pick_shape(shape)
+        shape = self.checked_shape(shape)
         L = shape[0] * shape[1]
         cell, seg = self._pick_cells(x, 0, L)
         h = self._pick_embed(x, cell, seg, shape[1])

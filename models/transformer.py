@@ -134,6 +134,12 @@ class PuzzleTransformer(PickLayout, nn.Module):
         r, c = shape
         if r * c != n_cells:
             raise ValueError(f"{n_cells} cells do not form a {r}x{c} grid; pass shape=(rows, cols)")
+        return self.checked_shape(shape)
+
+    def checked_shape(self, shape: tuple[int, int] | None) -> tuple[int, int]:
+        """``shape`` (default the config's grid) when the model reads it; ValueError otherwise."""
+        cfg = self.cfg
+        r, c = (cfg.rows, cfg.cols) if shape is None else shape
         if not cfg.reads_grid(r, c):
             raise ValueError(f"the model reads grids {cfg.grid_limit}, got {r}x{c}")
         return r, c
@@ -148,12 +154,12 @@ class PuzzleTransformer(PickLayout, nn.Module):
 
     def at_shape(self, rows: int, cols: int):
         """``model_fn(x) -> logits`` for r x c grids (the samplers' contract; any_size models)."""
-        shape = self.grid_shape(rows * cols, (rows, cols)) if self.cfg.paired else self._pick_shape((rows, cols))
+        shape = self.checked_shape((rows, cols))
         return lambda x: self(x, shape=shape)
 
     def step_at(self, rows: int, cols: int):
         """``step_fn(x, cache)`` for r x c grids (ARM decoding; any_size path ARMs)."""
-        shape = self._pick_shape((rows, cols))
+        shape = self.checked_shape((rows, cols))
         return lambda x, cache: self.step(x, cache, shape=shape)
 
     def forward(self, x: torch.Tensor, shape: tuple[int, int] | None = None) -> torch.Tensor:
@@ -191,7 +197,7 @@ class PuzzleTransformer(PickLayout, nn.Module):
         """
         if cache is None:
             cache = {"kv": [[None, None] for _ in self.stack()], "pos": 0, "cells": None, "segs": None,
-                     "shape": self._pick_shape(shape) if self.picks else None}
+                     "shape": self.checked_shape(shape) if self.picks else None}
         start = cache["pos"]
         T = x.shape[1]
         if self.picks:

@@ -16,11 +16,11 @@ from solvers.training.data import maze_stream_batch
 from solvers.training.loop import grown_state
 
 
-def path_arm(side, any_size, seed=0, **kw):
+def path_arm(side, any_size, seed=0):
     torch.manual_seed(seed)
     fields = dict(MazeTask(rows=side, cols=side).model_fields("arm"), any_size=any_size)
     cfg = ModelConfig(kind="arm", order="path", pick_head="pointer", prefix=True, d_model=32, n_layers=2,
-                      n_heads=2, **fields, **kw)
+                      n_heads=2, **fields)
     m = PuzzleTransformer(cfg).eval()
     with torch.no_grad():       # the attention biases start at 0: give every relation its own value
         m.rel_bias.normal_()
@@ -29,7 +29,6 @@ def path_arm(side, any_size, seed=0, **kw):
 
 def sequences(r, c, n=3, seed=4):
     """[prompt(L), path picks] of n mazes r x c, with the same path length (forward needs one K)."""
-    task = MazeTask(rows=r, cols=c)
     rows = []
     for i in range(200):
         q = mz.generate_one(seed, i, r, c)
@@ -37,21 +36,21 @@ def sequences(r, c, n=3, seed=4):
         rows.append((t[:r * c], mz.path_cells(t, r, c)))
     k = min(len(p) for _, p in rows)
     picked = [np.concatenate([s, p[:k]]) for s, p in rows[:n]]
-    return task, torch.from_numpy(np.stack(picked).astype(np.int64))
+    return torch.from_numpy(np.stack(picked).astype(np.int64))
 
 
 @pytest.mark.parametrize("shape", [(4, 7), (6, 6)])
 def test_any_size_arm_at_a_shape_is_the_fixed_model_of_that_shape(shape):
     r, c = shape
     big = path_arm(9, any_size=True, seed=1)
-    fixed = PuzzleTransformer(path_arm(9, True).cfg.model_copy(update={"rows": r, "cols": c, "any_size": False}))
+    fixed = PuzzleTransformer(big.cfg.model_copy(update={"rows": r, "cols": c, "any_size": False}))
     own = fixed.state_dict()
     state = {k: (v[:r] if k == "row.weight" else v[:c] if k == "col.weight" else v)
              for k, v in big.state_dict().items()}
     assert set(state) == set(own)
     fixed.load_state_dict(state)
     fixed.eval()
-    _, x = sequences(r, c)
+    x = sequences(r, c)
     with torch.no_grad():
         a, b = big(x, shape=(r, c)), fixed(x)
     assert a.shape == b.shape == (3, x.shape[1], r * c)
@@ -63,7 +62,7 @@ def test_any_size_arm_at_a_shape_is_the_fixed_model_of_that_shape(shape):
 def test_cached_steps_agree_with_the_forward_pass_at_a_smaller_shape():
     r, c = 5, 7
     m = path_arm(8, any_size=True, seed=2)
-    _, x = sequences(r, c)
+    x = sequences(r, c)
     L = r * c
     with torch.no_grad():
         full = m(x, shape=(r, c))

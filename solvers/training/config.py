@@ -86,8 +86,7 @@ class TrainConfig(Architecture):
         self._check_architecture(self.model)
         if self.eval_hard and self.task != "sudoku":
             raise ValueError("eval_hard is for Sudoku (minimal puzzles)")
-        if self.maze_max and (self.task != "maze" or self.data or not (
-                self.model == "mdm" or (self.order == "path" and self.pick_head == "pointer"))):
+        if self.maze_max and (self.task != "maze" or self.data or not self.reads_every_maze_size(self.model)):
             raise ValueError("maze_max is for the maze MDM or the path ARM with --pick-head pointer, "
                              "on generated mazes (no --data)")
         if self.maze_max and self.maze_min > self.maze_max:
