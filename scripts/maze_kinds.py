@@ -10,6 +10,12 @@ gathers the rows into one CSV with a ``set`` column. The sets are written under
 ``--work`` (default runs/kinds, git-ignored) and reused when already there. They are the
 issue's target kinds: DFS (one long winding path), Wilson, loops whose shortest paths may
 tie, 4x4 to 20x20. Nothing was trained or tuned on them.
+
+``--split val`` makes the same kinds with other seeds (each seed plus ``VAL_OFFSET``,
+work dir runs/kinds-val) for choosing a gamma; several ``--gamma`` values give one EB row
+per value:
+
+    python -m scripts.maze_kinds --split val --gamma 0.001 0.003 0.01 --out runs/gamma-val.csv
 """
 from __future__ import annotations
 
@@ -33,12 +39,26 @@ SETS = {
 }
 
 
-def make_set(name: str, path: Path, count: int) -> bool:
+#: added to every set's seed for ``--split val``; the sets' seeds are 4041-5100, and
+#: maze-dataset's item i takes seed + i (i < count), so the two splits share no seed
+VAL_OFFSET = 10000
+
+
+def set_flags(name: str, split: str) -> list[str]:
+    """The generator flags of set ``name`` in ``split`` ("test": the table's, "val": other seeds)."""
+    flags = SETS[name][1].split()
+    if split == "val":
+        i = flags.index("--seed") + 1
+        flags[i] = str(int(flags[i]) + VAL_OFFSET)
+    return flags
+
+
+def make_set(name: str, path: Path, count: int, split: str = "test") -> bool:
     """Write set ``name`` to ``path`` unless it is there; False when its library is missing."""
     if path.is_file():
         return True
-    source, flags = SETS[name]
-    argv = flags.split() + ["--count", str(count), "--out", str(path)]
+    source = SETS[name][0]
+    argv = set_flags(name, split) + ["--count", str(count), "--out", str(path)]
     if source == "md":
         try:
             import maze_dataset  # noqa: F401
@@ -65,38 +85,42 @@ def main(argv=None) -> int:
     ap = Parser(prog="python -m scripts.maze_kinds", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--out", required=True, help="the gathered CSV (docs/maze-kinds.csv for the docs' table)")
     ap.add_argument("--checkpoint", default=None, help="MDM checkpoint (default: the shipped maze-mdm.pt)")
-    ap.add_argument("--gamma", type=float, default=float(MAZE_GAMMA),
-                    help=f"EB gamma (default {MAZE_GAMMA}, the shipped one)")
+    ap.add_argument("--gamma", type=float, nargs="+", default=[float(MAZE_GAMMA)],
+                    help=f"EB gamma, one EB row per value (default {MAZE_GAMMA}, the shipped one)")
+    ap.add_argument("--split", choices=("test", "val"), default="test",
+                    help="test: the table's sets; val: the same kinds with other seeds, for choosing "
+                         "gamma (default test)")
     ap.add_argument("--count", type=int, default=100, help="mazes per set (default 100)")
     ap.add_argument("--large-limit", type=int, default=50,
                     help="decode only the first N of each 15x15 and 20x20 set (default 50: top-1 there "
                          "takes one pass per path cell)")
     ap.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS), help="default: all")
-    ap.add_argument("--work", default="runs/kinds", help="where the sets and per-set CSVs go (default runs/kinds)")
+    ap.add_argument("--work", default=None,
+                    help="where the sets and per-set CSVs go (default runs/kinds, or runs/kinds-val with --split val)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     a = ap.parse_args(argv)
     try:
         for flag, v in (("--count", a.count), ("--large-limit", a.large_limit)):
             if v < 1:
                 raise UsageError(f"{flag}: must be >= 1, got {v}")
-        if not 0 <= a.gamma:
-            raise UsageError(f"--gamma: must be >= 0, got {a.gamma}")
+        if min(a.gamma) < 0:
+            raise UsageError(f"--gamma: must be >= 0, got {min(a.gamma):g}")
         check_output(a.out, "--out")
     except UsageError as e:
         return fail(str(e))
     from scripts import evaluate
     from scripts.results import gather
-    work = Path(a.work)
+    work = Path(a.work or ("runs/kinds-val" if a.split == "val" else "runs/kinds"))
     work.mkdir(parents=True, exist_ok=True)
     written = []
     for name in a.sets:
         src = work / f"{name}.csv"
-        if not make_set(name, src, a.count):
+        if not make_set(name, src, a.count, a.split):
             print(f"skipped {name}: maze-dataset is not installed (pip install '.[interop]')", file=sys.stderr)
             continue
         out = work / "eval" / f"{name}.csv"
         out.parent.mkdir(exist_ok=True)
-        rc = evaluate.main(["--task", "maze", "--input", str(src), "--points", "topk:k=1", f"eb:gamma={a.gamma:g}",
+        rc = evaluate.main(["--task", "maze", "--input", str(src), "--points", "topk:k=1", *[f"eb:gamma={g:g}" for g in a.gamma],
                             "--csv", str(out), "--plot", str(out.with_suffix(".png"))]
                            + (["--checkpoint", a.checkpoint] if a.checkpoint else [])
                            + limit_flags(name, a.large_limit) + (["--quiet"] if a.quiet else []))

@@ -222,6 +222,22 @@ def test_maze_kinds_limits_only_the_large_sets():
     assert limit_flags("dfs-20", 7) == ["--limit", "7"]
 
 
+def test_maze_kinds_val_split_moves_every_seed_and_nothing_else():
+    from scripts.maze_kinds import SETS, VAL_OFFSET, set_flags
+    count = 100
+    for name in SETS:
+        test, val = set_flags(name, "test"), set_flags(name, "val")
+        i = test.index("--seed") + 1
+        assert val[:i] + val[i + 1:] == test[:i] + test[i + 1:]     # same generator, size, loops
+        assert int(val[i]) == int(test[i]) + VAL_OFFSET
+    # maze-dataset item j takes seed + j: no val seed range meets a test seed range
+    test_seeds = {int(set_flags(n, "test")[set_flags(n, "test").index("--seed") + 1]) + j
+                  for n in SETS for j in range(count)}
+    val_seeds = {int(set_flags(n, "val")[set_flags(n, "val").index("--seed") + 1]) + j
+                 for n in SETS for j in range(count)}
+    assert not test_seeds & val_seeds
+
+
 def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path):
     from scripts import maze_kinds
     out, ck = tmp_path / "kinds.csv", tmp_path / "any-size.pt"
@@ -238,3 +254,10 @@ def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path):
         ("mixed-6", "topk k=1", "3"), ("mixed-6", "eb gamma=0.1", "3")]
     q = mz.read_file(str(tmp_path / "w" / "mixed-6.csv"))
     assert len(q) == 3 and q[0].shape == (13, 13)      # made by the set's own generator flags
+    # the val split: other mazes of the same kind, one EB row per gamma
+    val = tmp_path / "val.csv"
+    assert maze_kinds.main(["--out", str(val), "--checkpoint", str(ck), "--sets", "mixed-6", "--split", "val",
+                            "--count", "3", "--gamma", "0.1", "0.01", "--work", str(tmp_path / "v"), "--quiet"]) == 0
+    assert [r["label"] for r in csv.DictReader(val.open())] == ["topk k=1", "eb gamma=0.1", "eb gamma=0.01"]
+    v = mz.read_file(str(tmp_path / "v" / "mixed-6.csv"))
+    assert v[0].shape == (13, 13) and not all(np.array_equal(a, b) for a, b in zip(q, v))
