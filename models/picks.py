@@ -23,10 +23,14 @@ class PickLayout:
         """The [2L, 2L] attention mask of an L-cell grid (the buffer at the config's size)."""
         if L == self.cfg.cells:
             return self.causal
-        m = torch.ones(2 * L, 2 * L, dtype=torch.bool, device=self.causal.device).tril()
-        if self.cfg.prefix:
-            m[:L, :L] = True
-        return m
+        cache = self.__dict__.setdefault("_causal_by_cells", {})     # built once per (size, device)
+        key = (L, self.causal.device)
+        if key not in cache:
+            m = torch.ones(2 * L, 2 * L, dtype=torch.bool, device=self.causal.device).tril()
+            if self.cfg.prefix:
+                m[:L, :L] = True
+            cache[key] = m
+        return cache[key]
 
     def _pick_cells(self, x: torch.Tensor, start: int, L: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(cell [B, T], segment [T]) of tokens x fed at positions start.. (picks: id // values)."""
