@@ -63,17 +63,9 @@ from sampling.trace import Trace
 from scripts.points import DEFAULT_POINTS, RIVAL_POINTS, arm_label, label, parse_point
 from scripts.scaling import scaling_report
 from solvers.cli import add_runtime_flags, apply_runtime_flags, check_counts, check_trace
-from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status
+from solvers.decode import check_fits, decode, default_arms, default_checkpoint, puzzle_status
 from solvers.report import plot, summarize
 from solvers.trace import trace_data, write_trace
-
-ARM_NAMES = {"sudoku": ("sudoku-arm.pt", "sudoku-arm-solver.pt"), "maze": ("maze-arm.pt", "maze-arm-path.pt")}
-
-
-def default_arms(task: str) -> list[str]:
-    """The shipped ARM checkpoints of a task that exist."""
-    from models.checkpoint import pretrained
-    return [str(p) for p in (pretrained(n) for n in ARM_NAMES[task]) if p.is_file()]
 
 
 def model_facts(model, ck: dict) -> dict:
@@ -212,7 +204,7 @@ def run_points(a, task, questions, status, models, points, device, precision) ->
         ck_name = Path(key if key != "mdm" else a.checkpoint or default_checkpoint(a.task, "eb")).name
         rows.append({"sampler": name + ("+guided" if guided else ""), "checkpoint": ck_name,
                      "model": "ARM" if name == "ar" else "MDM", **facts,
-                     "label": (arm_label(model.cfg.order, opts) if name == "ar" else label(name, opts, guided)),
+                     "label": (arm_label(model.cfg.order, opts, model.cfg.any_size) if name == "ar" else label(name, opts, guided)),
                      "options": json.dumps(dict(opts, **(guided or {}))),
                      "n": s["n"], "solved": s["solved"], "solve_rate": s["solve_rate"],
                      "ci_lo": s["ci95"][0], "ci_hi": s["ci95"][1], "nfe_mean": s["nfe_mean"],

@@ -56,8 +56,11 @@ def parse_point(spec: str) -> tuple[str, dict, dict | None]:
 ORDER_LABEL = {"raster": "raster (givens copied)", "solver": "solver order", "path": "path order"}
 
 
-def arm_label(order: str, opts: dict) -> str:
-    return f"ARM {ORDER_LABEL[order]}" + (f", beam {opts['beam']}" if opts.get("beam", 1) > 1 else "")
+def arm_label(order: str, opts: dict, any_size: bool = False) -> str:
+    """The row label of an ARM point; ``any_size`` marks the ARM that reads every maze size
+    (beside a fixed-size ARM of the same order, their rows would read alike)."""
+    return (f"ARM {ORDER_LABEL[order]}" + (", any size" if any_size else "")
+            + (f", beam {opts['beam']}" if opts.get("beam", 1) > 1 else ""))
 
 
 def label(name: str, opts: dict, guided: dict | None = None) -> str:

@@ -17,7 +17,7 @@ from puzzles.io import ParseError
 from puzzles.tasks import read_questions
 from sampling.search import SearchOptions, check_decoding, check_rules
 from sampling.trace import Trace
-from solvers.decode import check_fits, decode, default_checkpoint, puzzle_status, sampler_options
+from solvers.decode import DEFAULT_ARM, check_fits, decode, default_checkpoint, puzzle_status, sampler_options
 from solvers.report import print_table, public, summarize, write_report
 from solvers.trace import trace_data, write_trace
 
@@ -84,7 +84,7 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
     ap.add_argument("--seed", type=int, default=0, help="seed for random positions and drawn values (default 0)")
     add_search_flags(ap)
     ap.add_argument("--checkpoint", help=f"model file (default: models/pretrained/{task_name}-mdm.pt, "
-                                         f"or {task_name}-arm.pt for --sampler ar)")
+                                         f"or {DEFAULT_ARM[task_name]} for --sampler ar)")
     src = ap.add_mutually_exclusive_group()
     src.add_argument("--input", help=f"puzzle file, any format the puzzles package reads "
                                      f"(default: datasets/{task_name}/test.csv)")

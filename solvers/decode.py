@@ -20,9 +20,22 @@ from sampling.core import Memo, memo_cap
 from sampling.rules import make_select
 from sampling.search import SearchOptions, best_first_decode
 
+#: the ARM ``--sampler ar`` loads by default: for mazes the path ARM that reads every size the MDM reads
+DEFAULT_ARM = {"sudoku": "sudoku-arm.pt", "maze": "maze-arm-path-sizes.pt"}
+
 
 def default_checkpoint(task: str, sampler: str) -> Path:
-    return pretrained(f"{task}-{'arm' if sampler == 'ar' else 'mdm'}.pt")
+    return pretrained(DEFAULT_ARM[task] if sampler == "ar" else f"{task}-mdm.pt")
+
+
+#: every shipped ARM of a task: the MDM-against-ARM tables decode each one that reads the set
+ARM_NAMES = {"sudoku": ("sudoku-arm.pt", "sudoku-arm-solver.pt"),
+             "maze": ("maze-arm.pt", "maze-arm-path.pt", "maze-arm-path-sizes.pt")}
+
+
+def default_arms(task: str) -> list[str]:
+    """The shipped ARM checkpoints of a task that exist."""
+    return [str(p) for p in (pretrained(n) for n in ARM_NAMES[task]) if p.is_file()]
 
 
 _SAMPLER_FLAGS = ("gamma", "proxy", "k", "tau", "steps", "kl", "block", "remask_tau", "remask_per_step", "remask_budget")

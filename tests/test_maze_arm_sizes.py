@@ -122,3 +122,27 @@ def test_grown_arm_keeps_the_fixed_models_weights():
     state = grown_state(small.state_dict(), big.state_dict())
     big.load_state_dict(state)
     assert torch.equal(big.row.weight[:4], small.row.weight) and torch.equal(big.ptr_rel.weight, small.ptr_rel.weight)
+
+
+def test_sampler_ar_defaults_to_the_any_size_path_arm(capsys):
+    """`solvers.maze --sampler ar` without --checkpoint reads 6x6 and 15x15 mazes (the 10x10
+    ARMs would refuse them)."""
+    import json
+    from pathlib import Path
+
+    from puzzles.data import dataset
+    from solvers.maze import main
+    for name in ("test-6.csv", "test-15.csv"):
+        capsys.readouterr()
+        assert main(["--sampler", "ar", "--input", str(dataset("maze", name)), "--limit", "3", "--threads", "1",
+                     "--json"]) == 0
+        row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert Path(row["checkpoint"]).name == "maze-arm-path-sizes.pt" and row["n"] == 3, row
+
+
+def test_the_any_size_arms_rows_are_told_apart():
+    # beside the 10x10 path ARM in one table, the any-size one needs its own label
+    from scripts.points import arm_label
+    assert arm_label("path", {}) == "ARM path order"
+    assert arm_label("path", {}, any_size=True) == "ARM path order, any size"
+    assert arm_label("path", {"beam": 4}, any_size=True) == "ARM path order, any size, beam 4"
