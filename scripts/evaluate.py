@@ -204,7 +204,8 @@ def run_points(a, task, questions, status, models, points, device, precision) ->
         ck_name = Path(key if key != "mdm" else a.checkpoint or default_checkpoint(a.task, "eb")).name
         rows.append({"sampler": name + ("+guided" if guided else ""), "checkpoint": ck_name,
                      "model": "ARM" if name == "ar" else "MDM", **facts,
-                     "label": (arm_label(model.cfg.order, opts, model.cfg.any_size) if name == "ar" else label(name, opts, guided)),
+                     "label": (arm_label(model.cfg.order, opts, model.cfg.any_size) if name == "ar"
+                               else label(name, opts, guided)),
                      "options": json.dumps(dict(opts, **(guided or {}))),
                      "n": s["n"], "solved": s["solved"], "solve_rate": s["solve_rate"],
                      "ci_lo": s["ci95"][0], "ci_hi": s["ci95"][1], "nfe_mean": s["nfe_mean"],

@@ -120,7 +120,8 @@ def main(argv=None) -> int:
             continue
         out = work / "eval" / f"{name}.csv"
         out.parent.mkdir(exist_ok=True)
-        rc = evaluate.main(["--task", "maze", "--input", str(src), "--points", "topk:k=1", *[f"eb:gamma={g:g}" for g in a.gamma],
+        points = ["topk:k=1"] + [f"eb:gamma={g:g}" for g in a.gamma]
+        rc = evaluate.main(["--task", "maze", "--input", str(src), "--points", *points,
                             "--csv", str(out), "--plot", str(out.with_suffix(".png"))]
                            + (["--checkpoint", a.checkpoint] if a.checkpoint else [])
                            + limit_flags(name, a.large_limit) + (["--quiet"] if a.quiet else []))

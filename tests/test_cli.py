@@ -225,17 +225,16 @@ def test_maze_kinds_limits_only_the_large_sets():
 def test_maze_kinds_val_split_moves_every_seed_and_nothing_else():
     from scripts.maze_kinds import SETS, VAL_OFFSET, set_flags
     count = 100
+    seeds = {"test": set(), "val": set()}
     for name in SETS:
         test, val = set_flags(name, "test"), set_flags(name, "val")
         i = test.index("--seed") + 1
         assert val[:i] + val[i + 1:] == test[:i] + test[i + 1:]     # same generator, size, loops
         assert int(val[i]) == int(test[i]) + VAL_OFFSET
+        for split, flags in (("test", test), ("val", val)):
+            seeds[split].update(int(flags[i]) + j for j in range(count))
     # maze-dataset item j takes seed + j: no val seed range meets a test seed range
-    test_seeds = {int(set_flags(n, "test")[set_flags(n, "test").index("--seed") + 1]) + j
-                  for n in SETS for j in range(count)}
-    val_seeds = {int(set_flags(n, "val")[set_flags(n, "val").index("--seed") + 1]) + j
-                 for n in SETS for j in range(count)}
-    assert not test_seeds & val_seeds
+    assert not seeds["test"] & seeds["val"]
 
 
 def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path):

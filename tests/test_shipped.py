@@ -121,6 +121,13 @@ FLOORS = [
 ]
 
 
+def test_docs_maze_gamma_is_the_checkpoints():
+    # the solvers take the gamma from the checkpoint; the docs' tables from MAZE_GAMMA
+    from models.checkpoint import load_checkpoint, pretrained
+    from scripts.results import MAZE_GAMMA
+    assert load_checkpoint(pretrained("maze-mdm.pt"))["meta"]["eb_gamma"] == float(MAZE_GAMMA)
+
+
 @pytest.mark.parametrize("name,task_name,set_name,n,sampler,opts,floor", FLOORS, ids=lambda c: str(c))
 def test_shipped_checkpoint_quality_floor(name, task_name, set_name, n, sampler, opts, floor):
     from models.checkpoint import pretrained
