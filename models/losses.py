@@ -7,7 +7,8 @@ import torch.nn.functional as F
 
 def mdm_loss(model, x0: torch.Tensor, maskable: torch.Tensor, *, mask_id: int,
              generator: torch.Generator | None = None, elbo_weight: bool = False,
-             focal_gamma: float = 0.0, focal_alpha: float = 1.0) -> torch.Tensor:
+             focal_gamma: float = 0.0, focal_alpha: float = 1.0,
+             fixed: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """Absorbing-state masked diffusion loss (Sahoo et al. 2024; Shi et al. 2024).
 
     x0 [B, S] clean tokens; maskable [B, S] marks the cells that are not givens. Each row
@@ -21,12 +22,17 @@ def mdm_loss(model, x0: torch.Tensor, maskable: torch.Tensor, *, mask_id: int,
     cross-entropy u weighs ``focal_alpha * (1 - exp(-u)) ** focal_gamma``, so tokens the
     model already predicts (u -> 0) fade and uncertain ones keep their weight. The
     weight is part of the loss (not detached), as in a focal loss.
+
+    ``fixed`` = (rows [B] bool, masks [B, S] bool): those rows take the given mask (within
+    ``maskable``) instead of drawing one; the loss treats their cells like any other.
     """
     B, S = x0.shape
     dev = x0.device
     t = torch.rand(B, 1, generator=generator, device="cpu").to(dev).clamp_min(1e-3)
     u = torch.rand(B, S, generator=generator, device="cpu").to(dev)
     mask = maskable & (u < t)
+    if fixed is not None:
+        mask = torch.where(fixed[0][:, None], fixed[1] & maskable, mask)
     xt = torch.where(mask, torch.full_like(x0, mask_id), x0)
     logits = model(xt)                                              # (B, S, V)
     ce = F.cross_entropy(logits.transpose(1, 2), x0, reduction="none")  # (B, S)

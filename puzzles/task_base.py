@@ -22,6 +22,8 @@ class Batch:
     filled: np.ndarray | None = None
     groups: np.ndarray | None = None
     shape: tuple[int, int] | None = None
+    fixed: np.ndarray | None = None     # MDM: [B] rows whose mask is ``mask``, not a uniform draw
+    mask: np.ndarray | None = None      # MDM: [B, S] those rows' masks
 
 
 def padded(rows: list[np.ndarray]) -> np.ndarray:

@@ -77,6 +77,35 @@ def conflicts(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return (branch | stuck).any((1, 2))
 
 
+def fill_rounds(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Batched dead-end filling of solved token rows [N, 2*r*c]: the round (0, 1, ...)
+    in which parallel dead-end filling removes each OFF cell, -1 for cells it never
+    removes (the path, S and G, and OFF cells on loops). [N, r*c]. Each round removes,
+    at once, every live cell other than S and G with at most one live open neighbour:
+    the states a one-round-per-pass decoder (and top-1, one cell at a time) walks
+    through on the way to the path."""
+    t = np.asarray(tokens)
+    L = rows * cols
+    struct = t[:, :L].reshape(-1, rows, cols)
+    bits, end, off = struct % 16, struct >= 16, t[:, L:].reshape(-1, rows, cols) == OFF
+    alive = np.ones(struct.shape, bool)
+    out = np.full(struct.shape, -1, np.int32)
+    k = 0
+    while True:
+        a = alive.astype(np.int16)
+        deg = np.zeros(a.shape, np.int16)
+        deg[:, 1:] += ((bits[:, 1:] >> 0) & 1) * a[:, :-1]                  # N
+        deg[:, :, :-1] += ((bits[:, :, :-1] >> 1) & 1) * a[:, :, 1:]        # E
+        deg[:, :-1] += ((bits[:, :-1] >> 2) & 1) * a[:, 1:]                 # S
+        deg[:, :, 1:] += ((bits[:, :, 1:] >> 3) & 1) * a[:, :, :-1]         # W
+        kill = alive & ~end & (deg <= 1)
+        if not kill.any():
+            return np.where(off, out, -1).reshape(len(t), L)
+        out[kill] = k
+        alive &= ~kill
+        k += 1
+
+
 _STEPS = ((0, -1, 0), (1, 0, 1), (2, 1, 0), (3, 0, -1))   # passage bit k: N, E, S, W as (k, dr, dc)
 
 

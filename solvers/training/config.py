@@ -44,6 +44,9 @@ class TrainConfig(Architecture):
                                                       "square) and batch_cells cells of fresh mixed mazes of it, "
                                                       "tied shortest paths included, one drawn uniformly.")
     maze_min: int = Field(4, ge=2, description="Smallest side with maze_max.")
+    fill_frac: float = Field(0.0, ge=0, le=1, description="Maze MDM with maze_max: share of rows masked as the "
+                                                          "states decoding walks through (dead-end filling "
+                                                          "stopped part way) instead of uniformly (0: off).")
     size_power: float = Field(1.0, ge=0, description="maze_max: a side's weight is its length to this power "
                                                      "(1: by length; 2: by area, more steps on large mazes; "
                                                      "0: every side alike).")
@@ -89,6 +92,8 @@ class TrainConfig(Architecture):
         if self.maze_max and (self.task != "maze" or self.data or not self.reads_every_maze_size(self.model)):
             raise ValueError("maze_max is for the maze MDM or the path ARM with --pick-head pointer, "
                              "on generated mazes (no --data)")
+        if self.fill_frac and not (self.maze_max and self.model == "mdm"):
+            raise ValueError("fill_frac is for the maze MDM with maze_max")
         if self.maze_max and self.maze_min > self.maze_max:
             raise ValueError(f"maze_min ({self.maze_min}) must be <= maze_max ({self.maze_max})")
         if self.order != "raster":

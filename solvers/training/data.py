@@ -117,7 +117,30 @@ def maze_stream_batch(pool: dict, rng: np.random.Generator, step: int, order: st
     if order == "path":
         paths = padded([mz.path_cells(row, r, c) for row in t])
         return Batch(t, maskable, t[:, :L], paths, t[:, :L] // 16 == 1, shape=(r, c))
-    return Batch(t, maskable, t[:, :L], t[:, L:], shape=(r, c))
+    fixed, mask = fill_masks(t, r, c, rng, cfg.fill_frac)
+    return Batch(t, maskable, t[:, :L], t[:, L:], shape=(r, c), fixed=fixed, mask=mask)
+
+
+def fill_masks(t: np.ndarray, r: int, c: int, rng: np.random.Generator, frac: float):
+    """Masks for the ``frac`` share of rows that train on the states decoding walks
+    through: dead-end filling stopped part way. A row draws a round d (uniform from 0 to
+    its last) and reveals every OFF cell that filling removes before round d, each cell
+    of round d with probability u ~ U(0, 1) (top-1 fills a round one cell at a time), and
+    any other cell with probability p ~ U(0, 0.1), so a stray ON cell is seen too. The
+    rest is masked, the path's cells among them: the loss teaches which cells the filled
+    part decides and which it leaves open. ([B] rows, [B, 2*r*c] masks; none: no row.)"""
+    n, L = len(t), r * c
+    fixed = rng.random(n) < frac
+    if not fixed.any():
+        return None, None
+    rounds = mz.fill_rounds(t, r, c)
+    last = rounds.max(1)
+    d = np.floor(rng.random(n) * (last + 2)).astype(np.int32)[:, None]     # 0 .. last + 1
+    u, p = rng.random((n, 1)), rng.random((n, 1)) * 0.1
+    seen = (rounds >= 0) & ((rounds < d) | ((rounds == d) & (rng.random((n, L)) < u)))
+    seen |= rng.random((n, L)) < p
+    mask = np.concatenate([np.zeros((n, L), bool), ~seen], 1)
+    return fixed, mask
 
 
 def draw_batch(task, pool, rng, size, order: str = "raster", step: int = 0):

@@ -243,7 +243,9 @@ class Run:
             if cfg.model == "mdm":
                 loss = mdm_loss(fn, torch.from_numpy(b.tokens).to(device), torch.from_numpy(b.maskable).to(device),
                                 mask_id=self.task.mask_id, generator=gen, elbo_weight=cfg.elbo_weight,
-                                focal_gamma=cfg.focal_gamma, focal_alpha=cfg.focal_alpha)
+                                focal_gamma=cfg.focal_gamma, focal_alpha=cfg.focal_alpha,
+                                fixed=None if b.fixed is None else (torch.from_numpy(b.fixed).to(device),
+                                                                    torch.from_numpy(b.mask).to(device)))
             else:
                 filled = None if b.filled is None else torch.from_numpy(b.filled).to(device)
                 groups = None if b.groups is None else torch.from_numpy(b.groups).to(device)
