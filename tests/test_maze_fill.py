@@ -23,7 +23,6 @@ def filling_by_graph(t, r, c):
     g = nx.Graph()
     g.add_nodes_from(range(L))
     for i in range(L):
-        a, b = divmod(i, c)
         if t[i] & 2:
             g.add_edge(i, i + 1)
         if t[i] & 4:
@@ -98,3 +97,20 @@ def test_fill_frac_is_for_the_multi_size_maze_mdm():
     with pytest.raises(ValueError, match="fill_frac"):
         TrainConfig(task="maze", model="mdm", fill_frac=0.5)
     TrainConfig(task="maze", model="mdm", maze_max=12, fill_frac=0.5)
+
+
+def test_decided_off_is_a_masked_cell_with_one_live_neighbour_at_most():
+    r, c = 7, 9
+    L = r * c
+    _, t = solved_rows(20, r, c, seed=3)
+    rng = np.random.default_rng(4)
+    part = t.copy()
+    part[:, L:] = np.where((rng.random((20, L)) < 0.6) & (t[:, :L] < 16), mz.MASK, t[:, L:])
+    got = mz.decided_off(part, r, c)
+    steps = ((1, -1, 0), (2, 0, 1), (4, 1, 0), (8, 0, -1))
+    for row, g in zip(part, got):
+        for i in range(L):
+            a, b = divmod(i, c)
+            live = sum(1 for bit, da, db in steps if row[i] & bit and row[L + (a + da) * c + b + db] != mz.OFF)
+            assert g[i] == (row[L + i] == mz.MASK and row[i] < 16 and live <= 1)
+    assert got.any() and not got.all()

@@ -33,6 +33,7 @@ from puzzles.maze.tokens import (
     ON,
     VOCAB_SIZE,
     conflicts,
+    decided_off,
     decode,
     dihedral,
     encode,
@@ -44,5 +45,5 @@ from puzzles.maze.verify import REASONS, MazeVerdict, verify
 
 __all__ = ["CHARS", "GENERATORS", "GOAL", "MASK", "MIXED_LOOPS", "N_STRUCT", "OFF", "ON", "OPEN", "PATH", "REASONS",
            "START", "VOCAB_SIZE", "WALL", "MazeVerdict", "cell_distances", "check_lattice", "conflicts",
-           "count_shortest_paths", "dead_end_depth", "decode", "dihedral", "encode", "fill_rounds", "format_block", "generate_mixed",
+           "count_shortest_paths", "dead_end_depth", "decided_off", "decode", "dihedral", "encode", "fill_rounds", "format_block", "generate_mixed",
            "generate_one", "parse_block", "path_cells", "random_maze", "read_file", "shortest_length", "solve", "verify", "vocab", "write_file"]

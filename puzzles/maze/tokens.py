@@ -53,6 +53,18 @@ def decode(tokens: np.ndarray, maze: np.ndarray) -> np.ndarray:
     return out
 
 
+def _open_count(bits: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """For passage bits [N, r, c] and a bool map a [N, r, c]: each cell's count of open
+    neighbours where a holds."""
+    a = a.astype(np.int16)
+    s = np.zeros(a.shape, np.int16)
+    s[:, 1:] += ((bits[:, 1:] >> 0) & 1) * a[:, :-1]                    # N
+    s[:, :, :-1] += ((bits[:, :, :-1] >> 1) & 1) * a[:, :, 1:]          # E
+    s[:, :-1] += ((bits[:, :-1] >> 2) & 1) * a[:, 1:]                   # S
+    s[:, :, 1:] += ((bits[:, :, 1:] >> 3) & 1) * a[:, :, :-1]           # W
+    return s
+
+
 def conflicts(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """Batched check of partial cell-state tokens [N, 2*r*c]: True where a path cell has
     three path neighbours (S/G: two), or a path cell (S/G included) can no longer reach
@@ -63,18 +75,22 @@ def conflicts(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
     state = t[:, L:].reshape(-1, rows, cols)
     bits, end = struct % 16, struct >= 16
     on, live = state == ON, state != OFF
-
-    def nbrs(a):   # count of neighbours with a, through open passages; shape (N, r, c)
-        s = np.zeros(a.shape, np.int16)
-        s[:, 1:] += ((bits[:, 1:] >> 0) & 1) * a[:, :-1]                    # N
-        s[:, :, :-1] += ((bits[:, :, :-1] >> 1) & 1) * a[:, :, 1:]          # E
-        s[:, :-1] += ((bits[:, :-1] >> 2) & 1) * a[:, 1:]                   # S
-        s[:, :, 1:] += ((bits[:, :, 1:] >> 3) & 1) * a[:, :, :-1]           # W
-        return s
-    n_on, n_live = nbrs(on), nbrs(live)
+    n_on, n_live = _open_count(bits, on), _open_count(bits, live)
     branch = (on & ~end & (n_on > 2)) | (end & (n_on > 1))
     stuck = (on & ~end & (n_live < 2)) | (end & (n_live < 1))
     return (branch | stuck).any((1, 2))
+
+
+def decided_off(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Batched: the masked cells of partial token rows [N, 2*r*c] that dead-end filling
+    decides from what is already off: at most one open neighbour that is not OFF (S and
+    G are never masked). [N, r*c] bool."""
+    t = np.asarray(tokens)
+    L = rows * cols
+    struct = t[:, :L].reshape(-1, rows, cols)
+    state = t[:, L:].reshape(-1, rows, cols)
+    deg = _open_count(struct % 16, state != OFF)
+    return ((state == MASK) & (deg <= 1)).reshape(len(t), L)
 
 
 def fill_rounds(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -92,13 +108,7 @@ def fill_rounds(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
     out = np.full(struct.shape, -1, np.int32)
     k = 0
     while True:
-        a = alive.astype(np.int16)
-        deg = np.zeros(a.shape, np.int16)
-        deg[:, 1:] += ((bits[:, 1:] >> 0) & 1) * a[:, :-1]                  # N
-        deg[:, :, :-1] += ((bits[:, :, :-1] >> 1) & 1) * a[:, :, 1:]        # E
-        deg[:, :-1] += ((bits[:, :-1] >> 2) & 1) * a[:, 1:]                 # S
-        deg[:, :, 1:] += ((bits[:, :, 1:] >> 3) & 1) * a[:, :, :-1]         # W
-        kill = alive & ~end & (deg <= 1)
+        kill = alive & ~end & (_open_count(bits, alive) <= 1)
         if not kill.any():
             return np.where(off, out, -1).reshape(len(t), L)
         out[kill] = k
