@@ -57,7 +57,9 @@ def test_fill_masks_reveal_filled_cells_and_hide_the_path():
     r, c = 10, 10
     L = r * c
     _, t = solved_rows(300, r, c, seed=9)
-    assert fill_masks(t, r, c, np.random.default_rng(0), 0.0) == (None, None)
+    rng = np.random.default_rng(0)
+    assert fill_masks(t, r, c, rng, 0.0) == (None, None)
+    assert rng.random() == np.random.default_rng(0).random()    # frac 0 draws nothing
     fixed, mask = fill_masks(t, r, c, np.random.default_rng(0), 1.0)
     assert fixed.all() and mask.shape == t.shape
     assert not mask[:, :L].any()                  # the structure half is never masked

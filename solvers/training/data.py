@@ -124,12 +124,15 @@ def maze_stream_batch(pool: dict, rng: np.random.Generator, step: int, order: st
 def fill_masks(t: np.ndarray, r: int, c: int, rng: np.random.Generator, frac: float):
     """Masks for the ``frac`` share of rows that train on the states decoding walks
     through: dead-end filling stopped part way. A row draws a round d (uniform from 0 to
-    its last) and reveals every OFF cell that filling removes before round d, each cell
+    one past its last) and reveals every OFF cell that filling removes before round d, each cell
     of round d with probability u ~ U(0, 1) (top-1 fills a round one cell at a time), and
     any other cell with probability p ~ U(0, 0.1), so a stray ON cell is seen too. The
     rest is masked, the path's cells among them: the loss teaches which cells the filled
-    part decides and which it leaves open. ([B] rows, [B, 2*r*c] masks; none: no row.)"""
+    part decides and which it leaves open. ([B] rows, [B, 2*r*c] masks; none: no row.)
+    ``frac`` 0 draws nothing from ``rng``, so older recipes' batches stay as they were."""
     n, L = len(t), r * c
+    if frac <= 0:
+        return None, None
     fixed = rng.random(n) < frac
     if not fixed.any():
         return None, None
