@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from puzzles.maze.grid import _DIRS, GOAL, PATH, START, WALL, _find, cell_distances
+from puzzles.maze.grid import _DIRS, GOAL, PATH, START, _find, cell_distances
+from puzzles.maze.tokens import _filling, encode
 
 
 def shortest_length(maze: np.ndarray) -> int:
@@ -57,27 +58,9 @@ def dead_end_depth(maze: np.ndarray) -> int:
     path is left; the count is the NFE a perfect one-round-per-call deducer needs
     over cell tokens (the unit the maze models decode).
     """
-    h, w = maze.shape
-    r, c = h // 2, w // 2
-    alive = np.ones((r, c), bool)
-    cells = maze[1::2, 1::2]
-    keep = (cells == START) | (cells == GOAL)
-    # open[k][i, j]: passage from cell (i, j) in direction k is open
-    openv = maze[2:-1:2, 1::2] != WALL          # between (i, j) and (i+1, j): [r-1, c]
-    openh = maze[1::2, 2:-1:2] != WALL          # between (i, j) and (i, j+1): [r, c-1]
-    rounds = 0
-    while True:
-        a = alive.astype(int)
-        deg = np.zeros((r, c), int)
-        deg[:-1] += openv * a[1:]
-        deg[1:] += openv * a[:-1]
-        deg[:, :-1] += openh * a[:, 1:]
-        deg[:, 1:] += openh * a[:, :-1]
-        kill = alive & ~keep & (deg <= 1)
-        if not kill.any():
-            return rounds + 1
-        alive &= ~kill
-        rounds += 1
+    r, c = maze.shape[0] // 2, maze.shape[1] // 2
+    struct = encode(maze)[:r * c].reshape(1, r, c)
+    return int(_filling(struct % 16, struct >= 16).max()) + 2
 
 
 def random_shortest_path(maze: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:

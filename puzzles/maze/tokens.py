@@ -93,27 +93,34 @@ def decided_off(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return ((state == MASK) & (deg <= 1)).reshape(len(t), L)
 
 
-def fill_rounds(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """Batched dead-end filling of solved token rows [N, 2*r*c]: the round (0, 1, ...)
-    in which parallel dead-end filling removes each OFF cell, -1 for cells it never
-    removes (the path, S and G, and OFF cells on loops). [N, r*c]. Each round removes,
-    at once, every live cell other than S and G with at most one live open neighbour:
-    the states a one-round-per-pass decoder (and top-1, one cell at a time) walks
-    through on the way to the path."""
-    t = np.asarray(tokens)
-    L = rows * cols
-    struct = t[:, :L].reshape(-1, rows, cols)
-    bits, end, off = struct % 16, struct >= 16, t[:, L:].reshape(-1, rows, cols) == OFF
-    alive = np.ones(struct.shape, bool)
-    out = np.full(struct.shape, -1, np.int32)
+def _filling(bits: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Parallel dead-end filling on passage bits [N, r, c] with S/G flags ``end``: the
+    round (0, 1, ...) in which each cell is removed, -1 for cells never removed. Each
+    round removes, at once, every live cell other than S and G with at most one live
+    open neighbour."""
+    alive = np.ones(bits.shape, bool)
+    out = np.full(bits.shape, -1, np.int32)
     k = 0
     while True:
         kill = alive & ~end & (_open_count(bits, alive) <= 1)
         if not kill.any():
-            return np.where(off, out, -1).reshape(len(t), L)
+            return out
         out[kill] = k
         alive &= ~kill
         k += 1
+
+
+def fill_rounds(tokens: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Batched dead-end filling of solved token rows [N, 2*r*c]: the round (0, 1, ...)
+    in which parallel dead-end filling (``_filling``) removes each OFF cell, -1 for cells
+    it never removes (the path, S and G, and OFF cells on loops). [N, r*c]. These are the
+    states a one-round-per-pass decoder (and top-1, one cell at a time) walks through on
+    the way to the path."""
+    t = np.asarray(tokens)
+    L = rows * cols
+    struct = t[:, :L].reshape(-1, rows, cols)
+    off = t[:, L:].reshape(-1, rows, cols) == OFF
+    return np.where(off, _filling(struct % 16, struct >= 16), -1).reshape(len(t), L)
 
 
 _STEPS = ((0, -1, 0), (1, 0, 1), (2, 1, 0), (3, 0, -1))   # passage bit k: N, E, S, W as (k, dr, dc)
