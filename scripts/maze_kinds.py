@@ -15,10 +15,18 @@ tie, 4x4 to 20x20. Nothing was trained or tuned on them.
 work dir runs/kinds-val) for choosing a gamma; several ``--gamma`` values give one EB row
 per value:
 
-    python -m scripts.maze_kinds --split val --gamma 0.001 0.003 0.01 --out runs/gamma-val.csv
+    python -m scripts.maze_kinds --split val --gamma 0.001 0.003 0.01 --out runs/gamma-val.csv --choose
+
+``--choose`` then applies the rule that chose the shipped checkpoint's gamma (written
+before its first sweep; docs/models.md): the largest gamma whose EB solves at least
+top-1's count minus ``--slack`` (default 1) on every set. It prints the gamma on the last
+line of stdout, after each gamma's worst deficit; when none passes, the one with the
+smallest worst deficit (the larger gamma on a tie), said so. ``--choose-from CSV``
+applies it to a CSV this command wrote before, without decoding.
 """
 from __future__ import annotations
 
+import csv
 import sys
 from pathlib import Path
 
@@ -80,10 +88,44 @@ def limit_flags(name: str, large_limit: int) -> list[str]:
     return ["--limit", str(large_limit)] if side >= 15 else []
 
 
+def choose_gamma(rows: list[dict], slack: int = 1) -> tuple[float, dict[float, int], bool]:
+    """The rule of ``--choose`` over a gathered CSV's rows: (the chosen gamma, each gamma's
+    worst deficit (EB's solved count minus top-1's, the minimum over the sets), whether the
+    chosen one passes: worst deficit >= -slack). ValueError when a set lacks top-1 or EB."""
+    solved: dict[str, dict[str, int]] = {}
+    for r in rows:
+        solved.setdefault(r["set"], {})[r["label"]] = round(float(r["solve_rate"]) * int(r["n"]))
+    gammas = sorted({float(lab.split("=", 1)[1]) for s in solved.values() for lab in s
+                     if lab.startswith("eb gamma=")})
+    if not gammas:
+        raise ValueError("no EB rows (label 'eb gamma=...') to choose from")
+    worst = {}
+    for g in gammas:
+        for name, s in solved.items():
+            eb = [v for lab, v in s.items() if lab.startswith("eb gamma=") and float(lab.split("=", 1)[1]) == g]
+            if "topk k=1" not in s or not eb:
+                raise ValueError(f"set {name}: needs a top-1 row and an EB row at gamma {g:g}")
+            worst[g] = min(worst.get(g, eb[0] - s["topk k=1"]), eb[0] - s["topk k=1"])
+    passing = [g for g in gammas if worst[g] >= -slack]
+    if passing:
+        return passing[-1], worst, True
+    return max(gammas, key=lambda g: (worst[g], g)), worst, False
+
+
+def report_choice(rows: list[dict], slack: int) -> None:
+    """Print each gamma's worst deficit and, last, the gamma ``choose_gamma`` picks."""
+    g, worst, ok = choose_gamma(rows, slack)
+    for k, d in worst.items():
+        print(f"gamma {k:g}: worst deficit {d:+d} against top-1 over {len({r['set'] for r in rows})} sets")
+    if not ok:
+        print(f"no gamma keeps EB within {slack} of top-1 on every set; the closest:", file=sys.stderr)
+    print(f"{g:g}")
+
+
 def main(argv=None) -> int:
     from scripts.results import MAZE_GAMMA
     ap = Parser(prog="python -m scripts.maze_kinds", description=__doc__.split("\n")[0], epilog=__doc__)
-    ap.add_argument("--out", required=True, help="the gathered CSV (docs/maze-kinds.csv for the docs' table)")
+    ap.add_argument("--out", help="the gathered CSV (docs/maze-kinds.csv for the docs' table)")
     ap.add_argument("--checkpoint", default=None, help="MDM checkpoint (default: the shipped maze-mdm.pt)")
     ap.add_argument("--gamma", type=float, nargs="+", default=[float(MAZE_GAMMA)],
                     help=f"EB gamma, one EB row per value (default {MAZE_GAMMA}, the shipped one)")
@@ -97,12 +139,25 @@ def main(argv=None) -> int:
     ap.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS), help="default: all")
     ap.add_argument("--work", default=None,
                     help="where the sets and per-set CSVs go (default runs/kinds, or runs/kinds-val with --split val)")
+    ap.add_argument("--choose", action="store_true",
+                    help="then print the gamma the rule picks: the largest with EB >= top-1 - SLACK on every set")
+    ap.add_argument("--choose-from", metavar="CSV", default=None,
+                    help="only apply the --choose rule to CSV (one this command wrote) and stop; no decoding")
+    ap.add_argument("--slack", type=int, default=1, help="points EB may fall under top-1 per set (default 1)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     a = ap.parse_args(argv)
+    if a.choose_from:
+        return _choose_from(a.choose_from, a.slack)
     try:
+        if a.out is None:
+            raise UsageError("--out: required (unless --choose-from)")
         for flag, v in (("--count", a.count), ("--large-limit", a.large_limit)):
             if v < 1:
                 raise UsageError(f"{flag}: must be >= 1, got {v}")
+        if a.slack < 0:
+            raise UsageError(f"--slack: must be >= 0, got {a.slack}")
+        if a.choose and len(set(a.gamma)) < 2:
+            raise UsageError("--choose: give at least two --gamma values to choose from")
         if min(a.gamma) < 0:
             raise UsageError(f"--gamma: must be >= 0, got {min(a.gamma):g}")
         check_output(a.out, "--out")
@@ -129,6 +184,27 @@ def main(argv=None) -> int:
             return rc
         written.append(str(out))
     gather(a.out, written)
+    if a.choose:
+        with open(a.out, newline="", encoding="utf-8") as f:
+            report_choice(list(csv.DictReader(f)), a.slack)
+    return 0
+
+
+def _choose_from(path: str, slack: int) -> int:
+    """``--choose-from``: the rule over a CSV already written; bad files get one line, exit 2."""
+    if slack < 0:
+        return fail(f"--slack: must be >= 0, got {slack}")
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        need = {"set", "label", "solve_rate", "n"} - set(rows[0] if rows else ())
+        if need:
+            raise ValueError(f"not a maze_kinds CSV (no rows, or missing columns {', '.join(sorted(need))})")
+        report_choice(rows, slack)
+    except OSError as e:
+        return fail(f"--choose-from {path}: {e.strerror or e}")
+    except (ValueError, KeyError) as e:
+        return fail(f"--choose-from {path}: {e}")
     return 0
 
 

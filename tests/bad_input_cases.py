@@ -273,5 +273,11 @@ CASES = [
     ("maze_kinds", ["--out", "{d}/k.csv", "--gamma", "-1"], "--gamma: must be >= 0"),
     ("maze_kinds", ["--out", "{d}/k.csv", "--sets", "nope"], "invalid choice"),
     ("maze_kinds", ["--out", "{d}/outdir"], "--out: {d}/outdir is a directory"),
+    ("maze_kinds", [], "--out: required"),
+    ("maze_kinds", ["--out", "{d}/k.csv", "--choose"], "--choose: give at least two --gamma values"),
+    ("maze_kinds", ["--out", "{d}/k.csv", "--slack", "-1"], "--slack: must be >= 0"),
+    ("maze_kinds", ["--choose-from", "{d}/missing.csv"], "--choose-from {d}/missing.csv: No such file"),
+    ("maze_kinds", ["--choose-from", "{d}/empty.csv"], "not a maze_kinds CSV"),
+    ("maze_kinds", ["--choose-from", "{d}/m.csv"], "not a maze_kinds CSV"),
     ("evaluate", ["--checkpoint", "{d}/ck_keys.pt", "--points", "eb:gamma=0.1"], "damaged checkpoint"),
 ]

@@ -1,4 +1,5 @@
 """Entry points run in-process on tiny checkpoints and tiny files."""
+import csv
 import json
 
 import numpy as np
@@ -237,7 +238,48 @@ def test_maze_kinds_val_split_moves_every_seed_and_nothing_else():
     assert not seeds["test"] & seeds["val"]
 
 
-def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path):
+def _kinds_rows(counts):
+    """maze_kinds CSV rows from {set: {label: solved of 100}}."""
+    return [{"set": s, "label": lab, "n": "100", "solve_rate": str(v / 100)}
+            for s, by in counts.items() for lab, v in by.items()]
+
+
+def test_choose_gamma_takes_the_largest_within_the_slack_on_every_set():
+    from scripts.maze_kinds import choose_gamma
+    rows = _kinds_rows({
+        "dfs": {"topk k=1": 90, "eb gamma=0.001": 90, "eb gamma=0.003": 89, "eb gamma=0.01": 91},
+        "loops": {"topk k=1": 80, "eb gamma=0.001": 81, "eb gamma=0.003": 80, "eb gamma=0.01": 78}})
+    # 0.01 is 2 under on loops although above on dfs; 0.003 is 1 under on dfs: within 1
+    assert choose_gamma(rows) == (0.003, {0.001: 0, 0.003: -1, 0.01: -2}, True)
+    assert choose_gamma(rows, slack=0)[0] == 0.001
+    assert choose_gamma(rows, slack=2)[0] == 0.01
+    # none passes: the smallest worst deficit, the larger gamma on a tie, and said so
+    worse = _kinds_rows({"a": {"topk k=1": 90, "eb gamma=0.001": 85, "eb gamma=0.01": 85, "eb gamma=0.1": 80}})
+    assert choose_gamma(worse) == (0.01, {0.001: -5, 0.01: -5, 0.1: -10}, False)
+    with pytest.raises(ValueError, match="set b: needs a top-1 row"):
+        choose_gamma(rows + _kinds_rows({"b": {"eb gamma=0.001": 3, "eb gamma=0.003": 3, "eb gamma=0.01": 3}}))
+    with pytest.raises(ValueError, match="no EB rows"):
+        choose_gamma(_kinds_rows({"a": {"topk k=1": 90}}))
+
+
+def test_choose_from_prints_the_rules_gamma_last(tmp_path, capsys):
+    from scripts import maze_kinds
+    from scripts.results import gather
+    part = tmp_path / "dfs-10.csv"
+    rows = _kinds_rows({"x": {"topk k=1": 90, "eb gamma=0.001": 90, "eb gamma=0.01": 88}})
+    with part.open("w", newline="") as f:
+        w = csv.DictWriter(f, ["label", "n", "solve_rate"])
+        w.writeheader()
+        w.writerows([{k: r[k] for k in ("label", "n", "solve_rate")} for r in rows])
+    gather(str(tmp_path / "all.csv"), [str(part)])
+    capsys.readouterr()
+    assert maze_kinds.main(["--choose-from", str(tmp_path / "all.csv")]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "0.001"
+    assert maze_kinds.main(["--choose-from", str(tmp_path / "all.csv"), "--slack", "2"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "0.01"
+
+
+def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path, capsys):
     from scripts import maze_kinds
     out, ck = tmp_path / "kinds.csv", tmp_path / "any-size.pt"
     torch.manual_seed(0)
@@ -246,7 +288,7 @@ def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path):
                vocab=MazeTask().vocab())
     assert maze_kinds.main(["--out", str(out), "--checkpoint", str(ck), "--sets", "mixed-4", "mixed-6",
                             "--count", "3", "--gamma", "0.1", "--work", str(tmp_path / "w"), "--quiet"]) == 0
-    import csv
+
     rows = list(csv.DictReader(out.open()))
     assert [(r["set"], r["label"], r["n"]) for r in rows] == [
         ("mixed-4", "topk k=1", "3"), ("mixed-4", "eb gamma=0.1", "3"),
@@ -256,7 +298,11 @@ def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path):
     # the val split: other mazes of the same kind, one EB row per gamma
     val = tmp_path / "val.csv"
     assert maze_kinds.main(["--out", str(val), "--checkpoint", str(ck), "--sets", "mixed-6", "--split", "val",
-                            "--count", "3", "--gamma", "0.1", "0.01", "--work", str(tmp_path / "v"), "--quiet"]) == 0
-    assert [r["label"] for r in csv.DictReader(val.open())] == ["topk k=1", "eb gamma=0.1", "eb gamma=0.01"]
+                            "--count", "3", "--gamma", "0.1", "0.01", "--work", str(tmp_path / "v"), "--quiet",
+                            "--choose"]) == 0
+    rows = list(csv.DictReader(val.open()))
+    assert [r["label"] for r in rows] == ["topk k=1", "eb gamma=0.1", "eb gamma=0.01"]
+    chosen = capsys.readouterr().out.strip().splitlines()[-1]      # --choose: the rule's gamma, last
+    assert float(chosen) == maze_kinds.choose_gamma(rows)[0]
     v = mz.read_file(str(tmp_path / "v" / "mixed-6.csv"))
     assert v[0].shape == (13, 13) and not all(np.array_equal(a, b) for a, b in zip(q, v))
