@@ -37,3 +37,36 @@ def test_eb_ratio_interpolates_eb_curve_in_log_nfe():
             {"label": "cheap", "nfe_mean": "1", "solve_rate": "0.50"}]     # below EB's cheapest point
     got = {r["label"]: r["eb_ratio"] for r in eb_ratio(rows)}
     assert got == {"eb gamma=0.01": "", "eb gamma=0.1": "", "klass": "2.12", "better": "above EB", "cheap": "0.50"}
+
+
+def _shipped_examples() -> dict:
+    """{(task, kind): {training examples of each shipped checkpoint}}."""
+    import torch
+
+    from models.checkpoint import examples_seen, pretrained
+    seen: dict = {}
+    for p in pretrained("maze-mdm.pt").parent.glob("*.pt"):
+        ck = torch.load(p, map_location="cpu", weights_only=False)
+        seen.setdefault((ck["task"], ck["kind"]), set()).add(examples_seen(ck["meta"]))
+    return seen
+
+
+def test_current_tables_measure_the_shipped_checkpoints():
+    """A table whose command runs on today's checkout (no ``git checkout``) holds rows of the
+    shipped checkpoints only: a model retrained without its tables re-measured fails here."""
+    seen = _shipped_examples()
+    assert len(seen[("maze", "mdm")]) == 1 and len(seen[("sudoku", "mdm")]) == 1
+    checked = 0
+    for _title, name, command, _cols in results.TABLES:
+        if command.startswith("git checkout"):
+            continue                                    # a table of an earlier checkpoint, said so
+        task = "maze" if "maze" in command else "sudoku"
+        for row in results.read_csv(name):
+            if "model" not in row:                      # the budget tables (scaling-*.csv) name no model
+                break
+            kind = {"MDM": "mdm", "ARM": "arm"}[row["model"]]
+            assert int(row["train_examples"]) in seen[(task, kind)], (
+                f"docs/{name}: a {task} {kind} row of {row['train_examples']} training examples; the shipped "
+                f"{kind}s have {sorted(seen[(task, kind)])}: re-run its command")
+            checked += 1
+    assert checked > 50
