@@ -20,47 +20,57 @@ def _edges(rows: int, cols: int) -> list[tuple[int, int, int, int]]:
     return out + [(i, j, i + 1, j) for i in range(rows - 1) for j in range(cols)]
 
 
+def _neighbours(rows: int, cols: int) -> list[list[int]]:
+    """Per flat cell index, its neighbours' flat indices in ``_DIRS`` order (N, E, S, W)."""
+    return [[(i + di) * cols + j + dj for di, dj in _DIRS if 0 <= i + di < rows and 0 <= j + dj < cols]
+            for i in range(rows) for j in range(cols)]
+
+
+# The generators work on flat cell indices and Python lists (the training stream makes a
+# fresh maze per example); they draw from ``rng`` exactly as the (row, col) versions did,
+# so every seed gives the maze it always gave (tests/test_maze.py pins some).
 def _dfs(rows, cols, rng):
-    seen = np.zeros((rows, cols), bool)
-    stack = [(int(rng.integers(rows)), int(rng.integers(cols)))]
+    nbrs_of = _neighbours(rows, cols)
+    seen = [False] * (rows * cols)
+    i, j = int(rng.integers(rows)), int(rng.integers(cols))
+    stack = [i * cols + j]
     seen[stack[0]] = True
     out = []
     while stack:
-        i, j = stack[-1]
-        nbrs = [(i + di, j + dj) for di, dj in _DIRS
-                if 0 <= i + di < rows and 0 <= j + dj < cols and not seen[i + di, j + dj]]
+        k = stack[-1]
+        nbrs = [n for n in nbrs_of[k] if not seen[n]]
         if not nbrs:
             stack.pop()
             continue
-        ni, nj = nbrs[int(rng.integers(len(nbrs)))]
-        seen[ni, nj] = True
-        out.append((i, j, ni, nj))
-        stack.append((ni, nj))
+        n = nbrs[int(rng.integers(len(nbrs)))]
+        seen[n] = True
+        out.append((k // cols, k % cols, n // cols, n % cols))
+        stack.append(n)
     return out
 
 
 def _wilson(rows, cols, rng):
     """Uniform spanning tree by loop-erased random walks (Wilson, 1996)."""
-    in_tree = np.zeros((rows, cols), bool)
-    in_tree[int(rng.integers(rows)), int(rng.integers(cols))] = True
+    nbrs_of = _neighbours(rows, cols)
+    in_tree = [False] * (rows * cols)
+    i, j = int(rng.integers(rows)), int(rng.integers(cols))
+    in_tree[i * cols + j] = True
     out = []
-    order = rng.permutation(rows * cols)
-    for s in order:
-        cell = (int(s) // cols, int(s) % cols)
+    for cell in rng.permutation(rows * cols).tolist():
         if in_tree[cell]:
             continue
         nxt = {}
         cur = cell
         while not in_tree[cur]:
-            i, j = cur
-            nbrs = [(i + di, j + dj) for di, dj in _DIRS if 0 <= i + di < rows and 0 <= j + dj < cols]
+            nbrs = nbrs_of[cur]
             nxt[cur] = nbrs[int(rng.integers(len(nbrs)))]
             cur = nxt[cur]
         cur = cell
         while not in_tree[cur]:
             in_tree[cur] = True
-            out.append((*cur, *nxt[cur]))
-            cur = nxt[cur]
+            n = nxt[cur]
+            out.append((cur // cols, cur % cols, n // cols, n % cols))
+            cur = n
     return out
 
 

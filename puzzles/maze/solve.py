@@ -69,28 +69,33 @@ def random_shortest_path(maze: np.ndarray, rng: np.random.Generator) -> np.ndarr
     likely, so a model trained on these answers learns that tied cells are uncertain.
 
     Walks from S, stepping to a neighbour one character closer to G along some shortest
-    path, with probability proportional to the number of shortest paths from it to G."""
+    path, with probability proportional to the number of shortest paths from it to G.
+    (Flat indices and Python lists: the training stream calls this once per fresh maze.)"""
     start, goal = _find(maze, START), _find(maze, GOAL)
-    ds, dg = cell_distances(maze, start), cell_distances(maze, goal)
-    total = int(ds[goal])
+    h, w = maze.shape
+    ds = cell_distances(maze, start).ravel().tolist()
+    dg = cell_distances(maze, goal).ravel().tolist()
+    s, g = start[0] * w + start[1], goal[0] * w + goal[1]
+    total = ds[g]
     if total < 0:
         return None
-    on = (ds >= 0) & (ds + dg == total)               # characters on some shortest path
-    ways = np.zeros(maze.shape, dtype=np.float64)     # shortest paths from a character to G
-    ways[goal] = 1.0
-    h, w = maze.shape
-    by_dist = sorted(map(tuple, np.argwhere(on)), key=lambda p: dg[p])
-    for i, j in by_dist[1:]:
-        ways[i, j] = sum(ways[i + di, j + dj] for di, dj in _DIRS
-                         if 0 <= i + di < h and 0 <= j + dj < w and on[i + di, j + dj] and dg[i + di, j + dj] == dg[i, j] - 1)
+    on = [a >= 0 and a + b == total for a, b in zip(ds, dg)]      # on some shortest path
+
+    def steps(k: int) -> list[int]:      # k's neighbours on a shortest path, N, E, S, W
+        j = k % w
+        return [n for n, ok in ((k - w, k >= w), (k + 1, j < w - 1), (k + w, k < (h - 1) * w), (k - 1, j > 0))
+                if ok and on[n]]
+    ways = [0.0] * (h * w)               # shortest paths from a character to G
+    ways[g] = 1.0
+    for k in sorted((k for k in range(h * w) if on[k]), key=dg.__getitem__)[1:]:
+        ways[k] = sum(ways[n] for n in steps(k) if dg[n] == dg[k] - 1)
     out = maze.copy()
-    cur = start
-    while cur != goal:
-        nxt = [(cur[0] + di, cur[1] + dj) for di, dj in _DIRS
-               if 0 <= cur[0] + di < h and 0 <= cur[1] + dj < w and on[cur[0] + di, cur[1] + dj]
-               and ds[cur[0] + di, cur[1] + dj] == ds[cur] + 1]
-        p = np.array([ways[q] for q in nxt])
+    flat = out.reshape(-1)
+    cur = s
+    while cur != g:
+        nxt = [n for n in steps(cur) if ds[n] == ds[cur] + 1]
+        p = np.array([ways[n] for n in nxt])
         cur = nxt[int(rng.choice(len(nxt), p=p / p.sum()))] if len(nxt) > 1 else nxt[0]
-        if cur != goal:
-            out[cur] = PATH
+        if cur != g:
+            flat[cur] = PATH
     return out

@@ -102,12 +102,15 @@ def maze_stream_batch(pool: dict, rng: np.random.Generator, step: int, order: st
     cfg = pool["cfg"]
     r, c = maze_shape(rng, cfg.maze_min, cfg.maze_max, cfg.size_power)
     n = max(1, cfg.batch_cells // (r * c))
+    if "held_lengths" not in pool:  # a key of another length cannot match: most sizes skip the check
+        pool["held_lengths"] = {len(k) for k in pool["held_out"]}
     rows, j = [], 0
     while len(rows) < n:
         q = mz.generate_mixed(cfg.pool_seed, step * 100_000 + j, r, c)
         j += 1
         t = mz.encode(q, random_shortest_path(q, rng))
-        if any(mz.dihedral(t, r, c, s)[:r * c].tobytes() in pool["held_out"] for s in range(8)):
+        if t[:r * c].nbytes in pool["held_lengths"] and any(
+                mz.dihedral(t, r, c, s)[:r * c].tobytes() in pool["held_out"] for s in range(8)):
             continue                # a held-out maze under any symmetry
         k = int(rng.integers(8)) if r == c else 2 * int(rng.integers(4))   # odd k would swap r and c
         rows.append(mz.dihedral(t, r, c, k))
