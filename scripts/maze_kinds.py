@@ -122,7 +122,7 @@ def report_choice(rows: list[dict], slack: int) -> None:
     print(f"{g:g}")
 
 
-def main(argv=None) -> int:
+def _parser() -> Parser:
     from scripts.results import MAZE_GAMMA
     ap = Parser(prog="python -m scripts.maze_kinds", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--out", help="the gathered CSV (docs/maze-kinds.csv for the docs' table)")
@@ -145,7 +145,11 @@ def main(argv=None) -> int:
                     help="only apply the --choose rule to CSV (one this command wrote) and stop; no decoding")
     ap.add_argument("--slack", type=int, default=1, help="points EB may fall under top-1 per set (default 1)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
-    a = ap.parse_args(argv)
+    return ap
+
+
+def main(argv=None) -> int:
+    a = _parser().parse_args(argv)
     if a.choose_from:
         return _choose_from(a.choose_from, a.slack)
     try:
