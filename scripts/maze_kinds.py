@@ -92,20 +92,24 @@ def choose_gamma(rows: list[dict], slack: int = 1) -> tuple[float, dict[float, i
     """The rule of ``--choose`` over a gathered CSV's rows: (the chosen gamma, each gamma's
     worst deficit (EB's solved count minus top-1's, the minimum over the sets), whether the
     chosen one passes: worst deficit >= -slack). ValueError when a set lacks top-1 or EB."""
-    solved: dict[str, dict[str, int]] = {}
+    top: dict[str, int] = {}
+    eb: dict[str, dict[float, int]] = {}
     for r in rows:
-        solved.setdefault(r["set"], {})[r["label"]] = round(float(r["solve_rate"]) * int(r["n"]))
-    gammas = sorted({float(lab.split("=", 1)[1]) for s in solved.values() for lab in s
-                     if lab.startswith("eb gamma=")})
+        count = round(float(r["solve_rate"]) * int(r["n"]))
+        eb.setdefault(r["set"], {})
+        if r["label"] == "topk k=1":
+            top[r["set"]] = count
+        elif r["label"].startswith("eb gamma="):
+            eb[r["set"]][float(r["label"].split("=", 1)[1])] = count
+    gammas = sorted({g for by in eb.values() for g in by})
     if not gammas:
         raise ValueError("no EB rows (label 'eb gamma=...') to choose from")
     worst = {}
     for g in gammas:
-        for name, s in solved.items():
-            eb = [v for lab, v in s.items() if lab.startswith("eb gamma=") and float(lab.split("=", 1)[1]) == g]
-            if "topk k=1" not in s or not eb:
+        for name, by in eb.items():
+            if name not in top or g not in by:
                 raise ValueError(f"set {name}: needs a top-1 row and an EB row at gamma {g:g}")
-            worst[g] = min(worst.get(g, eb[0] - s["topk k=1"]), eb[0] - s["topk k=1"])
+        worst[g] = min(by[g] - top[name] for name, by in eb.items())
     passing = [g for g in gammas if worst[g] >= -slack]
     if passing:
         return passing[-1], worst, True
@@ -150,6 +154,8 @@ def _parser() -> Parser:
 
 def main(argv=None) -> int:
     a = _parser().parse_args(argv)
+    if a.slack < 0:
+        return fail(f"--slack: must be >= 0, got {a.slack}")
     if a.choose_from:
         return _choose_from(a.choose_from, a.slack)
     try:
@@ -158,8 +164,6 @@ def main(argv=None) -> int:
         for flag, v in (("--count", a.count), ("--large-limit", a.large_limit)):
             if v < 1:
                 raise UsageError(f"{flag}: must be >= 1, got {v}")
-        if a.slack < 0:
-            raise UsageError(f"--slack: must be >= 0, got {a.slack}")
         if a.choose and len(set(a.gamma)) < 2:
             raise UsageError("--choose: give at least two --gamma values to choose from")
         if min(a.gamma) < 0:
@@ -196,8 +200,6 @@ def main(argv=None) -> int:
 
 def _choose_from(path: str, slack: int) -> int:
     """``--choose-from``: the rule over a CSV already written; bad files get one line, exit 2."""
-    if slack < 0:
-        return fail(f"--slack: must be >= 0, got {slack}")
     try:
         with open(path, newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))

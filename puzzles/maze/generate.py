@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from puzzles.maze.grid import _DIRS, GENERATORS, GOAL, OPEN, START, WALL, cell_distances
+from puzzles.maze.grid import GENERATORS, GOAL, OPEN, START, WALL, _neighbours, cell_distances
 from puzzles.maze.solve import count_shortest_paths
 
 
@@ -18,12 +18,6 @@ def _carve(passages: list[tuple[int, int, int, int]], rows: int, cols: int) -> n
 def _edges(rows: int, cols: int) -> list[tuple[int, int, int, int]]:
     out = [(i, j, i, j + 1) for i in range(rows) for j in range(cols - 1)]
     return out + [(i, j, i + 1, j) for i in range(rows - 1) for j in range(cols)]
-
-
-def _neighbours(rows: int, cols: int) -> list[list[int]]:
-    """Per flat cell index, its neighbours' flat indices in ``_DIRS`` order (N, E, S, W)."""
-    return [[(i + di) * cols + j + dj for di, dj in _DIRS if 0 <= i + di < rows and 0 <= j + dj < cols]
-            for i in range(rows) for j in range(cols)]
 
 
 # The generators work on flat cell indices and Python lists (the training stream makes a

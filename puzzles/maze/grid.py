@@ -5,6 +5,8 @@ character between two cells is their passage.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 WALL, OPEN, START, GOAL, PATH = 0, 1, 2, 3, 4
@@ -19,6 +21,14 @@ def _find(maze: np.ndarray, code: int) -> tuple[int, int]:
 
 
 
+@lru_cache(maxsize=64)
+def _neighbours(rows: int, cols: int) -> tuple[tuple[int, ...], ...]:
+    """Per flat index of a rows x cols grid, its neighbours' flat indices in ``_DIRS`` order
+    (N, E, S, W). Cached per shape: the generators, the BFS and the shortest-path walk share it."""
+    return tuple(tuple((i + di) * cols + j + dj for di, dj in _DIRS if 0 <= i + di < rows and 0 <= j + dj < cols)
+                 for i in range(rows) for j in range(cols))
+
+
 def cell_distances(maze: np.ndarray, start: tuple[int, int]) -> np.ndarray:
     """BFS distance in characters from ``start`` to every open character (-1 if unreachable).
 
@@ -30,11 +40,11 @@ def cell_distances(maze: np.ndarray, start: tuple[int, int]) -> np.ndarray:
     s = start[0] * w + start[1]
     dist[s] = 0
     queue = [s]
+    nbrs = _neighbours(h, w)
     for k in queue:                       # the list grows as the BFS goes: a FIFO queue
         d = dist[k] + 1
-        j = k % w
-        for nb, ok in ((k - w, k >= w), (k + 1, j < w - 1), (k + w, k < (h - 1) * w), (k - 1, j > 0)):
-            if ok and open_[nb] and dist[nb] < 0:
+        for nb in nbrs[k]:
+            if open_[nb] and dist[nb] < 0:
                 dist[nb] = d
                 queue.append(nb)
     return np.array(dist, dtype=np.int32).reshape(h, w)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from puzzles.maze.grid import _DIRS, GOAL, PATH, START, _find, cell_distances
+from puzzles.maze.grid import _DIRS, GOAL, PATH, START, _find, _neighbours, cell_distances
 from puzzles.maze.tokens import _filling, encode
 
 
@@ -81,10 +81,10 @@ def random_shortest_path(maze: np.ndarray, rng: np.random.Generator) -> np.ndarr
         return None
     on = [a >= 0 and a + b == total for a, b in zip(ds, dg)]      # on some shortest path
 
+    nbrs = _neighbours(h, w)
+
     def steps(k: int) -> list[int]:      # k's neighbours on a shortest path, N, E, S, W
-        j = k % w
-        return [n for n, ok in ((k - w, k >= w), (k + 1, j < w - 1), (k + w, k < (h - 1) * w), (k - 1, j > 0))
-                if ok and on[n]]
+        return [n for n in nbrs[k] if on[n]]
     ways = [0.0] * (h * w)               # shortest paths from a character to G
     ways[g] = 1.0
     for k in sorted((k for k in range(h * w) if on[k]), key=dg.__getitem__)[1:]:
