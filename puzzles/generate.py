@@ -40,13 +40,21 @@ def _range(s: str) -> tuple[int, int]:
     return lo_i, hi_i
 
 
-def _sudoku_item(i, *, seed, box, clues, difficulty, depth, minimal, sparse=0, sparse_steps=0):
+def _sudoku_item(i, *, seed, box, clues, difficulty, depth, minimal, sparse=0, sparse_steps=0, nodes=False):
     if sparse:
         from puzzles.sudoku.generate import generate_sparse
         p, s = generate_sparse(seed, i, box, target=sparse, steps=sparse_steps)
     else:
         p, s = sd.generate_one(seed, i, box, clues=clues, difficulty=difficulty, depth=depth, minimal=minimal)
-    return sd.format_line(p, box), (p, s, int((p > 0).sum()), sd.singles_depth(p, box))
+    extra = (sd.search_nodes(p, box),) if nodes else ()
+    return sd.format_line(p, box), (p, s, int((p > 0).sum()), sd.singles_depth(p, box), *extra)
+
+
+def hardest(items: list, k: int) -> list:
+    """The ``k`` items the classical solver needs the most search nodes for (their last
+    field), in index order; among equal counts the earlier index wins."""
+    keep = sorted(sorted(range(len(items)), key=lambda i: -items[i][-1])[:k])
+    return [items[i] for i in keep]
 
 
 def _maze_item(i, *, seed, rows, cols, algorithm, extra_open, min_path):
@@ -141,6 +149,8 @@ def check_args(a) -> dict:
     for out in outs:
         check_output(out, "--out")
     plan = {"splits": splits, "suffix": suffix}
+    if a.hardest and (a.task != "sudoku" or a.split or a.hardest > a.count):
+        raise UsageError(f"--hardest: keeps K of the --count Sudoku puzzles (K <= {a.count}), without --split")
     if a.task == "sudoku":
         box = sd.box_for_size(a.size)
         n2 = a.size * a.size
@@ -164,7 +174,8 @@ def check_args(a) -> dict:
             raise UsageError(f"--sparse-steps: must be >= 0, got {a.sparse_steps}")
         plan["box"] = box
         plan["fn"] = partial(_sudoku_item, seed=a.seed, box=box, clues=clues, difficulty=a.difficulty,
-                             depth=a.depth, minimal=a.minimal, sparse=a.sparse, sparse_steps=a.sparse_steps)
+                             depth=a.depth, minimal=a.minimal, sparse=a.sparse, sparse_steps=a.sparse_steps,
+                             nodes=bool(a.hardest))
     else:
         if a.algorithm == "mixed" and (a.extra_open or a.min_path):
             raise UsageError("--algorithm mixed draws its own loops and endpoints: drop --extra-open and --min-path")
@@ -201,6 +212,9 @@ def main(argv=None) -> int:
     g.add_argument("--sparse", type=int, default=0, metavar="CLUES",
                    help="local search toward this many clues: minimal puzzles, a clue swapped for a blank "
                         "while the solution stays unique, then made minimal again (0: off)")
+    g.add_argument("--hardest", type=int, default=0, metavar="K",
+                   help="keep the K of the --count puzzles that the classical solver needs the most search "
+                        "nodes for (puzzles.sudoku.search_nodes), in index order; adds a search_nodes column")
     g.add_argument("--sparse-steps", type=int, default=3000, help="swaps tried per puzzle with --sparse (default 3000)")
     g = ap.add_argument_group("maze")
     g.add_argument("--rows", type=int, default=10, help="cell rows (default 10)")
@@ -216,6 +230,9 @@ def main(argv=None) -> int:
         exclude = set().union(*(_keys_of(a.task, p) for p in a.exclude)) if a.exclude else set()
         t0 = time.time()
         items = produce(plan["fn"], a.count, a.workers, exclude, f"generate {a.task}")
+        if a.hardest:
+            items = hardest(items, a.hardest)
+            plan["splits"] = [("", a.hardest)]
     except (UsageError, ParseError) as e:
         return fail(str(e))
     except RuntimeError as e:          # the generator gave up on one item
@@ -227,11 +244,15 @@ def main(argv=None) -> int:
         pos += cnt
         out = str(Path(a.out).with_suffix(f".{name}{suffix}")) if name else a.out
         if a.task == "sudoku":
-            p, s, c, d = zip(*part)
+            p, s, c, d, *nodes = zip(*part)
             extra = {"clues": list(c), "depth": ["" if x is None else x for x in d],
                      "difficulty": ["singles" if x is not None else "guess" for x in d]}
+            if nodes:
+                extra["search_nodes"] = list(nodes[0])
             sd.write_file(out, np.stack(p), box, np.stack(s), extra)
             hist = f"clues {_hist(c)} | singles depth {_hist(d)}"
+            if nodes:
+                hist += f" | search nodes min {min(nodes[0])}, median {int(np.median(nodes[0]))}, max {max(nodes[0])}"
         else:
             q, s, length, d = zip(*part)
             mz.write_file(out, list(q), list(s) if suffix == ".csv" else None, {"path_len": list(length), "dead_end_depth": list(d)})

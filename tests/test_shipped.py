@@ -99,6 +99,25 @@ def test_mixed_sudoku_pool_masks_only_the_blanks_of_its_puzzles():
     assert sd.verify(q, sd.decode(b.tokens[~grid_rows])).solved.all()
 
 
+def test_mixed_sudoku_pool_with_a_file_takes_the_files_puzzles(tmp_path, capsys):
+    from puzzles import generate
+    from puzzles import sudoku as sd
+    from puzzles.tasks import SudokuTask
+    from solvers.training.config import TrainConfig
+    from solvers.training.data import make_pool
+    f = tmp_path / "p.csv"
+    assert generate.main(["sudoku", "--count", "5", "--seed", "9", "--out", str(f)]) == 0
+    tq, ta, _ = sd.read_file(str(dataset("sudoku", "test.csv")))
+    q, a, _ = sd.read_file(str(f))
+    sd.write_file(str(f), np.concatenate([q, tq[:1]]), (3, 3), np.concatenate([a, ta[:1]]))   # one test puzzle
+    cfg = TrainConfig(task="sudoku", sudoku_pool="mixed", pool_size=3, data=str(f))
+    pool = make_pool(SudokuTask(), cfg)
+    assert cfg.mixes_file() and len(pool["grids"]) == 3
+    assert (pool["questions"] == q).all() and (pool["answers"] == a).all()   # the file's, minus the test one
+    assert pool["dropped"] == 1
+    assert not TrainConfig(task="sudoku", sudoku_pool="puzzles", data=str(f)).mixes_file()
+
+
 def test_shipped_sudoku_sets_are_disjoint_and_sparse_is_minimal():
     from puzzles import sudoku as sd
     from puzzles.sudoku.generate import is_minimal

@@ -56,12 +56,14 @@ class TrainConfig(Architecture):
         "grids", description="Sudoku: complete grids under random masks; puzzles with a unique solution drawn "
                              "like the test sets (givens never masked; what the ARMs train on); or mixed: "
                              "grids plus minimal puzzles (as few clues as the generator reaches, most need a "
-                             "guess), puzzle_frac of each batch from the puzzles.")
+                             "guess; with --data, the file's puzzles instead), puzzle_frac of each batch from "
+                             "the puzzles.")
     puzzle_frac: float = Field(0.5, ge=0, le=1, description="sudoku_pool mixed: share of each batch drawn "
                                                              "from the minimal puzzles.")
     init: str | None = Field(None, description="Start from this checkpoint's weights (fine-tuning); the model "
                                                "fields must match it.")
-    data: str | None = Field(None, description="Train from this dataset file (question+answer) instead of a pool.")
+    data: str | None = Field(None, description="Train from this dataset file (question+answer) instead of a pool "
+                                               "(Sudoku with sudoku_pool mixed: instead of the pool's puzzles).")
     eval_every: int = Field(500, ge=0, description="Validate every N steps (0: only at the end).")
     eval_size: int = Field(100, ge=0, description="Held-out puzzles decoded at each validation.")
     eval_seed: int = Field(2000, description="Seed of the validation puzzles.")
@@ -83,6 +85,10 @@ class TrainConfig(Architecture):
     compile: bool = Field(False, description="Wrap the model in torch.compile (measured slower on CPU: "
                                              "see scripts.bench_train).")
 
+
+    def mixes_file(self) -> bool:
+        """Sudoku with sudoku_pool mixed and --data: generated grids plus the file's puzzles."""
+        return bool(self.data) and self.task == "sudoku" and self.sudoku_pool == "mixed"
 
     @model_validator(mode="after")
     def _consistent(self):

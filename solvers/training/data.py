@@ -28,10 +28,13 @@ def file_pool(task, path: str) -> dict:
 
 
 def make_pool(task, cfg, held_out: set[bytes] = frozenset()) -> dict:
-    """The on-the-fly training pool, minus any item that a shipped test set or ``held_out``
+    """The on-the-fly training pool (for Sudoku ``mixed`` with ``--data``: generated grids
+    plus the file's puzzles), minus any item that a shipped test set or ``held_out``
     (the validation keys) holds; ``pool["dropped"]`` counts what was removed."""
     if task.name == "maze":
         pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.maze_pool, workers=cfg.workers)
+    elif cfg.mixes_file():
+        pool = {**task.make_pool(cfg.pool_size, cfg.pool_seed), **file_pool(task, cfg.data)}
     else:
         pool = task.make_pool(cfg.pool_size, cfg.pool_seed, kind=cfg.sudoku_pool, workers=cfg.workers)
     test = shipped_test_keys(task) | set(held_out)

@@ -189,7 +189,8 @@ class Run:
             self.net = torch.compile(self.net)
         self._data()
         self.meta = {"params": param_count(self.model), "train_config": cfg.model_dump(mode="json"),
-                     "data": cfg.data or f"on-the-fly pool of {cfg.pool_size} (seed {cfg.pool_seed}) + symmetries",
+                     "data": (f"{cfg.data} + {cfg.pool_size} generated grids (seed {cfg.pool_seed})" if cfg.mixes_file()
+                              else cfg.data) or f"on-the-fly pool of {cfg.pool_size} (seed {cfg.pool_seed}) + symmetries",
                      "pool_dropped": self.pool.get("dropped", 0), "world": self.world, "precision": self.precision,
                      "threads": torch.get_num_threads()}
         if parent is not None:
@@ -228,7 +229,7 @@ class Run:
         if cfg.maze_max:        # fresh mazes every step: the pool holds only what they must avoid
             self.pool = {"cfg": cfg, "held_out": shipped_test_keys(task) | held_out}
         else:
-            self.pool = file_pool(task, cfg.data) if cfg.data else make_pool(task, cfg, held_out)
+            self.pool = file_pool(task, cfg.data) if cfg.data and not cfg.mixes_file() else make_pool(task, cfg, held_out)
         if self.rank != 0:
             self.evalset = self.hardset = None
 
