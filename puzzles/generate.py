@@ -3,6 +3,7 @@
     python -m puzzles.generate sudoku --count 1000 --seed 1 --out datasets/sudoku/test.csv
     python -m puzzles.generate sudoku --count 200 --difficulty guess --clues 22-30 --out hard.csv
     python -m puzzles.generate sudoku --count 200 --sparse 20 --sparse-steps 8000 --workers 2 --out sparse.csv
+    python -m puzzles.generate sudoku --count 3000 --difficulty guess --minimal --clues 17-24 --hardest 100 --out hardest.csv
     python -m puzzles.generate sudoku --count 10000 --split train=8000,val=1000,test=1000 --out data/sd.csv
     python -m puzzles.generate maze --count 500 --seed 1 --rows 10 --cols 10 --out datasets/maze/test.csv
 
