@@ -150,8 +150,9 @@ def check_args(a) -> dict:
     for out in outs:
         check_output(out, "--out")
     plan = {"splits": splits, "suffix": suffix}
-    if a.hardest and (a.task != "sudoku" or a.split or a.hardest > a.count):
-        raise UsageError(f"--hardest: keeps K of the --count Sudoku puzzles (K <= {a.count}), without --split")
+    if a.hardest < 0 or (a.hardest and (a.task != "sudoku" or a.split or a.hardest > a.count)):
+        raise UsageError(f"--hardest: keeps K of the --count Sudoku puzzles (1 <= K <= {a.count}), without "
+                         f"--split; got {a.hardest}")
     if a.task == "sudoku":
         box = sd.box_for_size(a.size)
         n2 = a.size * a.size

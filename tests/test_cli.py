@@ -158,7 +158,7 @@ def test_generate_bad_usage(tmp_path, capsys):
     assert generate.main(["maze", "--count", "2", "--out", str(tmp_path / "m.txt"),
                           "--exclude", str(tmp_path / "missing.txt")]) == 2
     assert not (tmp_path / "m.txt").exists() and not list(tmp_path.glob("*.tmp"))
-    for bad in (["--count", "3", "--hardest", "4"], ["--count", "4", "--hardest", "2", "--split", "a=2,b=2"]):
+    for bad in (["--count", "3", "--hardest", "4"], ["--count", "3", "--hardest", "-1"], ["--count", "4", "--hardest", "2", "--split", "a=2,b=2"]):
         assert exit_code(generate.main, ["sudoku", *bad, "--out", str(tmp_path / "h.csv")]) == 2
         assert "--hardest" in capsys.readouterr().err and not (tmp_path / "h.csv").exists()
     assert exit_code(generate.main, ["maze", "--count", "3", "--hardest", "1", "--out", str(tmp_path / "h.csv")]) == 2
