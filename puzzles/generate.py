@@ -194,6 +194,31 @@ def check_args(a) -> dict:
     return plan
 
 
+def _write(a, plan: dict, items: list) -> None:
+    """Each split's items to its file (format by extension), with a one-line summary."""
+    splits, suffix, box = plan["splits"], plan["suffix"], plan.get("box")
+    pos = 0
+    for name, cnt in splits:
+        part = items[pos:pos + cnt]
+        pos += cnt
+        out = str(Path(a.out).with_suffix(f".{name}{suffix}")) if name else a.out
+        if a.task == "sudoku":
+            p, s, c, d, *nodes = zip(*part)
+            extra = {"clues": list(c), "depth": ["" if x is None else x for x in d],
+                     "difficulty": ["singles" if x is not None else "guess" for x in d]}
+            if nodes:
+                extra["search_nodes"] = list(nodes[0])
+            sd.write_file(out, np.stack(p), box, np.stack(s), extra)
+            hist = f"clues {_hist(c)} | singles depth {_hist(d)}"
+            if nodes:
+                hist += f" | search nodes min {min(nodes[0])}, median {int(np.median(nodes[0]))}, max {max(nodes[0])}"
+        else:
+            q, s, length, d = zip(*part)
+            mz.write_file(out, list(q), list(s) if suffix == ".csv" else None, {"path_len": list(length), "dead_end_depth": list(d)})
+            hist = f"path length mean {np.mean(length):.1f} | dead-end depth {_hist(d)}"
+        print(f"wrote {out}: {len(part)} items | {hist}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     ap = Parser(prog="python -m puzzles.generate", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("task", choices=["sudoku", "maze"], help="what to generate")
@@ -239,27 +264,7 @@ def main(argv=None) -> int:
         return fail(str(e))
     except RuntimeError as e:          # the generator gave up on one item
         return fail(f"cannot meet the constraints: {e}; widen --clues/--depth/--min-path or change --difficulty")
-    splits, suffix, box = plan["splits"], plan["suffix"], plan.get("box")
-    pos = 0
-    for name, cnt in splits:
-        part = items[pos:pos + cnt]
-        pos += cnt
-        out = str(Path(a.out).with_suffix(f".{name}{suffix}")) if name else a.out
-        if a.task == "sudoku":
-            p, s, c, d, *nodes = zip(*part)
-            extra = {"clues": list(c), "depth": ["" if x is None else x for x in d],
-                     "difficulty": ["singles" if x is not None else "guess" for x in d]}
-            if nodes:
-                extra["search_nodes"] = list(nodes[0])
-            sd.write_file(out, np.stack(p), box, np.stack(s), extra)
-            hist = f"clues {_hist(c)} | singles depth {_hist(d)}"
-            if nodes:
-                hist += f" | search nodes min {min(nodes[0])}, median {int(np.median(nodes[0]))}, max {max(nodes[0])}"
-        else:
-            q, s, length, d = zip(*part)
-            mz.write_file(out, list(q), list(s) if suffix == ".csv" else None, {"path_len": list(length), "dead_end_depth": list(d)})
-            hist = f"path length mean {np.mean(length):.1f} | dead-end depth {_hist(d)}"
-        print(f"wrote {out}: {len(part)} items | {hist}", file=sys.stderr)
+    _write(a, plan, items)
     print(f"{a.count} items in {time.time() - t0:.1f} s ({a.count / (time.time() - t0):.1f}/s, "
           f"{a.workers} worker{'s' if a.workers > 1 else ''})", file=sys.stderr)
     return 0
