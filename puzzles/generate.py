@@ -149,10 +149,10 @@ def check_args(a) -> dict:
     outs = [str(Path(a.out).with_suffix(f".{name}{suffix}")) if name else a.out for name, _ in splits]
     for out in outs:
         check_output(out, "--out")
-    plan = {"splits": splits, "suffix": suffix}
     if a.hardest < 0 or (a.hardest and (a.task != "sudoku" or a.split or a.hardest > a.count)):
         raise UsageError(f"--hardest: keeps K of the --count Sudoku puzzles (1 <= K <= {a.count}), without "
                          f"--split; got {a.hardest}")
+    plan = {"splits": [("", a.hardest)] if a.hardest else splits, "suffix": suffix}
     if a.task == "sudoku":
         box = sd.box_for_size(a.size)
         n2 = a.size * a.size
@@ -259,7 +259,6 @@ def main(argv=None) -> int:
         items = produce(plan["fn"], a.count, a.workers, exclude, f"generate {a.task}")
         if a.hardest:
             items = hardest(items, a.hardest)
-            plan["splits"] = [("", a.hardest)]
     except (UsageError, ParseError) as e:
         return fail(str(e))
     except RuntimeError as e:          # the generator gave up on one item

@@ -15,7 +15,6 @@ from puzzles.tasks import MazeTask, SudokuTask
 from scripts import evaluate
 from solvers import maze as solve_maze
 from solvers import sudoku as solve_sudoku
-from tests.helpers import exit_code
 
 
 @pytest.fixture(scope="module")
@@ -119,49 +118,6 @@ def test_unsolvable_puzzles_are_reported_not_counted(ckpts, tmp_path, capsys):
     assert solve_sudoku.main(["--checkpoint", ckpts[("sudoku", "mdm")], "--input", str(f), "--json", "--quiet"]) == 0
     j = last_json(capsys)
     assert j["n"] == 1 and j["invalid_puzzles"] == 1
-
-
-def test_generate_is_deterministic_across_workers_and_splits_are_disjoint(tmp_path):
-    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
-    assert generate.main(["sudoku", "--count", "8", "--seed", "4", "--out", str(a)]) == 0
-    assert generate.main(["sudoku", "--count", "8", "--seed", "4", "--out", str(b), "--workers", "2"]) == 0
-    assert a.read_bytes() == b.read_bytes()
-    assert generate.main(["sudoku", "--size", "4", "--count", "40", "--out", str(tmp_path / "f.txt"),
-                          "--split", "train=30,test=10"]) == 0
-    tr = set((tmp_path / "f.train.txt").read_text().split())
-    te = set((tmp_path / "f.test.txt").read_text().split())
-    assert len(tr) == 30 and len(te) == 10 and not tr & te
-    assert generate.main(["sudoku", "--size", "4", "--count", "10", "--out", str(tmp_path / "g.txt"),
-                          "--exclude", str(tmp_path / "f.train.txt")]) == 0
-    assert not set((tmp_path / "g.txt").read_text().split()) & tr
-
-
-def test_generate_hardest_keeps_the_most_search_nodes_in_index_order(tmp_path):
-    import csv
-    full, hard = tmp_path / "all.csv", tmp_path / "hard.csv"
-    args = ["sudoku", "--count", "30", "--seed", "5", "--difficulty", "guess", "--minimal", "--clues", "17-24"]
-    assert generate.main([*args, "--out", str(full)]) == 0
-    assert generate.main([*args, "--hardest", "8", "--out", str(hard)]) == 0
-    every = [r["question"] for r in csv.DictReader(full.open())]
-    kept = list(csv.DictReader(hard.open()))
-    nodes = {q: sd.search_nodes(np.array([0 if c == "." else int(c) for c in q])) for q in every}
-    assert [int(r["search_nodes"]) for r in kept] == [nodes[r["question"]] for r in kept]
-    pos = [every.index(r["question"]) for r in kept]
-    assert pos == sorted(pos) and len(pos) == 8                             # index order
-    cut = min(nodes[r["question"]] for r in kept)
-    assert sum(n > cut for n in nodes.values()) < 8 <= sum(n >= cut for n in nodes.values())   # the 8 hardest
-
-
-def test_generate_bad_usage(tmp_path, capsys):
-    assert exit_code(generate.main, ["sudoku", "--count", "3", "--out", str(tmp_path / "x.json")]) == 2
-    assert exit_code(generate.main, ["sudoku", "--count", "3", "--clues", "40-30", "--out", str(tmp_path / "x.csv")]) == 2
-    assert generate.main(["maze", "--count", "2", "--out", str(tmp_path / "m.txt"),
-                          "--exclude", str(tmp_path / "missing.txt")]) == 2
-    assert not (tmp_path / "m.txt").exists() and not list(tmp_path.glob("*.tmp"))
-    for bad in (["--count", "3", "--hardest", "4"], ["--count", "3", "--hardest", "-1"], ["--count", "4", "--hardest", "2", "--split", "a=2,b=2"]):
-        assert exit_code(generate.main, ["sudoku", *bad, "--out", str(tmp_path / "h.csv")]) == 2
-        assert "--hardest" in capsys.readouterr().err and not (tmp_path / "h.csv").exists()
-    assert exit_code(generate.main, ["maze", "--count", "3", "--hardest", "1", "--out", str(tmp_path / "h.csv")]) == 2
 
 
 def test_evaluate_writes_csv_and_table(ckpts, files, tmp_path, capsys):
