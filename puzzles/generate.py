@@ -152,7 +152,7 @@ def check_args(a) -> dict:
     if a.hardest < 0 or (a.hardest and (a.task != "sudoku" or a.split or a.hardest > a.count)):
         raise UsageError(f"--hardest: keeps K of the --count Sudoku puzzles (1 <= K <= {a.count}), without "
                          f"--split; got {a.hardest}")
-    plan = {"splits": [("", a.hardest)] if a.hardest else splits, "suffix": suffix}
+    plan = {"splits": [("", a.hardest)] if a.hardest else splits, "outs": outs, "suffix": suffix}
     if a.task == "sudoku":
         box = sd.box_for_size(a.size)
         n2 = a.size * a.size
@@ -196,12 +196,11 @@ def check_args(a) -> dict:
 
 def _write(a, plan: dict, items: list) -> None:
     """Each split's items to its file (format by extension), with a one-line summary."""
-    splits, suffix, box = plan["splits"], plan["suffix"], plan.get("box")
+    suffix, box = plan["suffix"], plan.get("box")
     pos = 0
-    for name, cnt in splits:
+    for (_, cnt), out in zip(plan["splits"], plan["outs"], strict=True):
         part = items[pos:pos + cnt]
         pos += cnt
-        out = str(Path(a.out).with_suffix(f".{name}{suffix}")) if name else a.out
         if a.task == "sudoku":
             p, s, c, d, *nodes = zip(*part)
             extra = {"clues": list(c), "depth": ["" if x is None else x for x in d],

@@ -34,7 +34,7 @@ RIVAL_COLS = ["label", "n", "solve_rate", "ci", "nfe_mean", "nfe_per_depth", "eb
 
 _EVAL = "python -m scripts.evaluate"
 _PREV = "git checkout 2e73e3d && "     #: tables of the maze-mdm.pt that stage 4 replaced (its commit)
-MAZE_GAMMA = "0.01"     #: EB gamma for mazes, chosen on validation mazes (docs/models.md)
+MAZE_GAMMA = "0.01"      #: EB gamma for mazes, chosen on validation mazes (docs/models.md)
 MAZE_BUDGET = 400        #: the maze tables' search budget: the CLI default, above plain EB's cost at 20x20
 #: (title, csv, command that wrote it, columns)
 TABLES = [
