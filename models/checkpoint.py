@@ -107,6 +107,20 @@ def load_model(path: str | Path, *, task: str | None = None, kind: str | None = 
     return model.to(device).eval(), ck
 
 
+def eb_gamma_for(meta: dict, shape: tuple[int, int] | None = None) -> float | None:
+    """The EB gamma chosen on validation for a grid of ``shape`` (rows, cols): the band of
+    ``meta['eb_gamma_from_side']`` ({smallest larger-side of the band: gamma}) with the
+    largest start at or under the grid's larger side, else ``meta['eb_gamma']`` (None when
+    the checkpoint records neither)."""
+    bands = meta.get("eb_gamma_from_side") or {}
+    if shape is not None:
+        starts = [int(k) for k in bands if int(k) <= max(shape)]
+        if starts:
+            return float(bands[str(max(starts))])
+    g = meta.get("eb_gamma")
+    return None if g is None else float(g)
+
+
 def _first_error(e: Exception) -> str:
     if isinstance(e, ValidationError):
         err = e.errors()[0]

@@ -1,7 +1,7 @@
 """Halve a checkpoint for shipping: its float weights stored as bfloat16.
 
     python -m scripts.compact runs/maze-arm-path.pt models/pretrained/maze-arm-path.pt
-    python -m scripts.compact runs/maze-sizes.pt models/pretrained/maze-mdm.pt --eb-gamma 0.01
+    python -m scripts.compact runs/maze-sizes.pt models/pretrained/maze-mdm.pt --eb-gamma 0.01 --eb-gamma-from-side 16=0.003
 
 Loading upcasts them to float32 (``load_state_dict`` copies into the float32 model), so
 the file works everywhere a full one does. bf16 autocast decoding, the default on CPUs
@@ -9,7 +9,9 @@ with native bf16, rounds the matrix weights to bf16 anyway; fp32 decoding sees w
 rounded to 8 significant bits. ``meta.stored_dtype`` records it. Evaluate the compacted
 file, not the original: the shipped figures are measured on what ships. ``--eb-gamma``
 records the EB gamma chosen on validation puzzles (``meta.eb_gamma``): the solvers use it
-when ``--gamma`` is not given.
+when ``--gamma`` is not given. ``--eb-gamma-from-side SIDE=GAMMA`` records a band: mazes
+whose larger side is SIDE or more (up to the next band) take GAMMA instead
+(``meta.eb_gamma_from_side``; ``models.checkpoint.eb_gamma_for``).
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from models.checkpoint import CheckpointError, atomic_save, load_checkpoint
 from puzzles.cli import Parser, UsageError, check_output, fail
 
 
-def compact(src: str, dst: str, eb_gamma: float | None = None) -> tuple[int, int]:
+def compact(src: str, dst: str, eb_gamma: float | None = None,
+            from_side: dict[int, float] | None = None) -> tuple[int, int]:
     """Write ``src`` to ``dst`` with bf16 weights; returns (float tensors, bytes saved)."""
     ck = load_checkpoint(src)
     n, saved = 0, 0
@@ -34,8 +37,31 @@ def compact(src: str, dst: str, eb_gamma: float | None = None) -> tuple[int, int
     meta = dict(ck["meta"], stored_dtype="bfloat16")
     if eb_gamma is not None:
         meta["eb_gamma"] = eb_gamma
+    if from_side is not None:
+        meta["eb_gamma_from_side"] = {str(k): float(v) for k, v in sorted(from_side.items())}
     atomic_save(dict(ck, state_dict=sd, meta=meta), dst)
     return n, saved
+
+
+def parse_bands(items: list[str] | None, eb_gamma: float | None) -> dict[int, float] | None:
+    """``--eb-gamma-from-side`` items SIDE=GAMMA as {side: gamma}; UsageError on a bad one."""
+    if items is None:
+        return None
+    if eb_gamma is None:
+        raise UsageError("--eb-gamma-from-side: give --eb-gamma too (the gamma below the first band)")
+    bands: dict[int, float] = {}
+    for item in items:
+        side, _, g = item.partition("=")
+        try:
+            side_n, g_f = int(side), float(g)
+        except ValueError:
+            raise UsageError(f"--eb-gamma-from-side: {item!r} is not SIDE=GAMMA (for example 16=0.003)") from None
+        if side_n < 2 or not g_f >= 0:
+            raise UsageError(f"--eb-gamma-from-side: {item!r}: SIDE must be >= 2 and GAMMA >= 0")
+        if side_n in bands:
+            raise UsageError(f"--eb-gamma-from-side: side {side_n} given twice")
+        bands[side_n] = g_f
+    return bands
 
 
 def main(argv=None) -> int:
@@ -44,12 +70,16 @@ def main(argv=None) -> int:
     ap.add_argument("dst", help="where to write the compacted checkpoint")
     ap.add_argument("--eb-gamma", type=float, help="record this EB gamma, chosen on validation puzzles, as the "
                                                    "checkpoint's default (meta.eb_gamma)")
+    ap.add_argument("--eb-gamma-from-side", nargs="+", metavar="SIDE=GAMMA", default=None,
+                    help="record a gamma per size band, each chosen on validation mazes of that size: mazes "
+                         "whose larger side is SIDE or more take GAMMA (needs --eb-gamma for the smaller ones)")
     a = ap.parse_args(argv)
     try:
         if a.eb_gamma is not None and not a.eb_gamma >= 0:
             raise UsageError(f"--eb-gamma: must be >= 0, got {a.eb_gamma}")
+        bands = parse_bands(a.eb_gamma_from_side, a.eb_gamma)
         check_output(a.dst, "dst")
-        n, saved = compact(a.src, a.dst, a.eb_gamma)
+        n, saved = compact(a.src, a.dst, a.eb_gamma, bands)
     except (UsageError, CheckpointError) as e:
         return fail(str(e))
     print(f"wrote {a.dst}: {n} float tensors as bfloat16, {saved / 1e6:.1f} MB smaller")

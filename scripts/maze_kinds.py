@@ -5,7 +5,8 @@
 Makes each set below with a seed that no shipped set, training pool or validation set
 uses (``puzzles.generate`` for ours, ``scripts.maze_dataset_sets`` for maze-dataset's own
 generators, which needs the ``interop`` extra; without it those sets are skipped, and the
-command says so), decodes it with ``scripts.evaluate`` (top-1 and EB at ``--gamma``) and
+command says so), decodes it with ``scripts.evaluate`` (top-1 and EB at ``--gamma``; by default at the
+checkpoint's gamma for the set's size, ``models.checkpoint.eb_gamma_for``) and
 gathers the rows into one CSV with a ``set`` column. The sets are written under
 ``--work`` (default runs/kinds, git-ignored) and reused when already there. They are the
 issue's target kinds: DFS (one long winding path), Wilson, loops whose shortest paths may
@@ -30,6 +31,7 @@ import csv
 import sys
 from pathlib import Path
 
+from models.checkpoint import CheckpointError, eb_gamma_for, load_checkpoint, pretrained
 from puzzles.cli import Parser, UsageError, check_output, fail
 
 #: name -> (source, flags); ours: puzzles.generate maze flags; md: scripts.maze_dataset_sets flags
@@ -126,13 +128,27 @@ def report_choice(rows: list[dict], slack: int) -> None:
     print(f"{g:g}")
 
 
+def set_gammas(given: list[float] | None, checkpoint: str | None, names: list[str]) -> dict[str, list[float]]:
+    """Each set's EB gammas: ``given``, or the checkpoint's gamma for the set's side (0.01
+    when it records none). CheckpointError when the checkpoint cannot be read."""
+    if given:
+        return {name: list(given) for name in names}
+    meta = load_checkpoint(checkpoint or pretrained("maze-mdm.pt"))["meta"]
+    out = {}
+    for name in names:
+        side = int(name.rsplit("-", 1)[1])
+        g = eb_gamma_for(meta, (side, side))
+        out[name] = [0.01 if g is None else g]
+    return out
+
+
 def _parser() -> Parser:
-    from scripts.results import MAZE_GAMMA
     ap = Parser(prog="python -m scripts.maze_kinds", description=__doc__.split("\n")[0], epilog=__doc__)
     ap.add_argument("--out", help="the gathered CSV (docs/maze-kinds.csv for the docs' table)")
     ap.add_argument("--checkpoint", default=None, help="MDM checkpoint (default: the shipped maze-mdm.pt)")
-    ap.add_argument("--gamma", type=float, nargs="+", default=[float(MAZE_GAMMA)],
-                    help=f"EB gamma, one EB row per value (default {MAZE_GAMMA}, the shipped one)")
+    ap.add_argument("--gamma", type=float, nargs="+", default=None,
+                    help="EB gamma, one EB row per value (default: the checkpoint's gamma chosen on validation "
+                         "for each set's size)")
     ap.add_argument("--split", choices=("test", "val"), default="test",
                     help="test: the table's sets; val: the same kinds with other seeds, for choosing "
                          "gamma (default test)")
@@ -164,12 +180,13 @@ def main(argv=None) -> int:
         for flag, v in (("--count", a.count), ("--large-limit", a.large_limit)):
             if v < 1:
                 raise UsageError(f"{flag}: must be >= 1, got {v}")
-        if a.choose and len(set(a.gamma)) < 2:
+        if a.choose and len(set(a.gamma or ())) < 2:
             raise UsageError("--choose: give at least two --gamma values to choose from")
-        if min(a.gamma) < 0:
+        if a.gamma and min(a.gamma) < 0:
             raise UsageError(f"--gamma: must be >= 0, got {min(a.gamma):g}")
         check_output(a.out, "--out")
-    except UsageError as e:
+        gammas = set_gammas(a.gamma, a.checkpoint, a.sets)
+    except (UsageError, CheckpointError) as e:
         return fail(str(e))
     from scripts import evaluate
     from scripts.results import gather
@@ -183,7 +200,7 @@ def main(argv=None) -> int:
             continue
         out = work / "eval" / f"{name}.csv"
         out.parent.mkdir(exist_ok=True)
-        points = ["topk:k=1"] + [f"eb:gamma={g:g}" for g in a.gamma]
+        points = ["topk:k=1"] + [f"eb:gamma={g:g}" for g in gammas[name]]
         rc = evaluate.main(["--task", "maze", "--input", str(src), "--points", *points,
                             "--csv", str(out), "--plot", str(out.with_suffix(".png"))]
                            + (["--checkpoint", a.checkpoint] if a.checkpoint else [])

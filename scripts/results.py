@@ -34,7 +34,9 @@ RIVAL_COLS = ["label", "n", "solve_rate", "ci", "nfe_mean", "nfe_per_depth", "eb
 
 _EVAL = "python -m scripts.evaluate"
 _PREV = "git checkout 2e73e3d && "     #: tables of the maze-mdm.pt that stage 4 replaced (its commit)
-MAZE_GAMMA = "0.01"      #: EB gamma for mazes, chosen on validation mazes (docs/models.md)
+#: EB gamma of the maze tables by side: the shipped maze-mdm.pt's, chosen on validation mazes of that
+#: size (docs/models.md; ``models.checkpoint.eb_gamma_for``; tests/test_shipped.py checks they agree)
+MAZE_GAMMA = {6: "0.01", 10: "0.01", 15: "0.01", 20: "0.01"}
 MAZE_BUDGET = 400        #: the maze tables' search budget: the CLI default, above plain EB's cost at 20x20
 #: (title, csv, command that wrote it, columns)
 TABLES = [
@@ -53,15 +55,15 @@ TABLES = [
 ] + [
     (f"Mazes {title}: top-1, EB, the ARMs and best-first search (`datasets/maze/{name}`)",
      f"compare-maze{suffix}.csv",
-     (f"{_EVAL} --task maze --input datasets/maze/{name}{limit} --points topk:k=1 eb:gamma={MAZE_GAMMA} ar "
-     f"eb:gamma={MAZE_GAMMA},search=1,search_budget={MAZE_BUDGET} --csv docs/compare-maze{suffix}.csv "
+     (f"{_EVAL} --task maze --input datasets/maze/{name}{limit} --points topk:k=1 eb:gamma={MAZE_GAMMA[side]} ar "
+     f"eb:gamma={MAZE_GAMMA[side]},search=1,search_budget={MAZE_BUDGET} --csv docs/compare-maze{suffix}.csv "
      f"--plot docs/compare-maze{suffix}.png"), EVAL_COLS)
-    for title, name, suffix, limit in (
-        ("6x6", "test-6.csv", "-6", ""),
-        ("10x10, Wilson, far ends (first 200)", "test.csv", "", " --limit 200"),
-        ("10x10, mixed (first 200)", "mixed.csv", "-mixed", " --limit 200"),
-        ("15x15 (first 100)", "test-15.csv", "-15", " --limit 100"),
-        ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50"))
+    for title, name, suffix, limit, side in (
+        ("6x6", "test-6.csv", "-6", "", 6),
+        ("10x10, Wilson, far ends (first 200)", "test.csv", "", " --limit 200", 10),
+        ("10x10, mixed (first 200)", "mixed.csv", "-mixed", " --limit 200", 10),
+        ("15x15 (first 100)", "test-15.csv", "-15", " --limit 100", 15),
+        ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50", 20))
 ] + [
     (("Mazes by generator and size: fresh sets, top-1 and EB (none shipped; made and decoded by "
       "`scripts.maze_kinds`, seeds in its source; 15x15 and 20x20: the first 50 of 100)"), "maze-kinds.csv",
@@ -126,12 +128,12 @@ HEADLINE = [
     ("Sudoku `test.csv` (1,000)", "compare-sudoku.csv", "eb gamma=0.01"),
     ("Sudoku `test.csv` (1,000)", "compare-sudoku.csv", "ARM solver order"),
     ("Sudoku `hard.csv` (200, need a guess)", "eval-hard.csv", "eb gamma=0.01 +best-first 400"),
-    ("Maze 6x6 `test-6.csv` (200)", "compare-maze-6.csv", f"eb gamma={MAZE_GAMMA}"),
-    ("Maze 10x10 `test.csv` (first 200)", "compare-maze.csv", f"eb gamma={MAZE_GAMMA}"),
+    ("Maze 6x6 `test-6.csv` (200)", "compare-maze-6.csv", f"eb gamma={MAZE_GAMMA[6]}"),
+    ("Maze 10x10 `test.csv` (first 200)", "compare-maze.csv", f"eb gamma={MAZE_GAMMA[10]}"),
     ("Maze 10x10 `test.csv` (first 200)", "compare-maze.csv", "ARM path order"),
-    ("Maze 10x10 `mixed.csv` (first 200)", "compare-maze-mixed.csv", f"eb gamma={MAZE_GAMMA}"),
-    ("Maze 15x15 `test-15.csv` (first 100)", "compare-maze-15.csv", f"eb gamma={MAZE_GAMMA}"),
-    ("Maze 20x20 `test-20.csv` (first 50)", "compare-maze-20.csv", f"eb gamma={MAZE_GAMMA}"),
+    ("Maze 10x10 `mixed.csv` (first 200)", "compare-maze-mixed.csv", f"eb gamma={MAZE_GAMMA[10]}"),
+    ("Maze 15x15 `test-15.csv` (first 100)", "compare-maze-15.csv", f"eb gamma={MAZE_GAMMA[15]}"),
+    ("Maze 20x20 `test-20.csv` (first 50)", "compare-maze-20.csv", f"eb gamma={MAZE_GAMMA[20]}"),
     ("Maze 20x20 `test-20.csv` (first 50)", "compare-maze-20.csv", "ARM path order, any size"),
 ]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from pydantic import ValidationError
 
-from models.checkpoint import CheckpointError, load_model
+from models.checkpoint import CheckpointError, eb_gamma_for, load_model
 from models.runtime import PRECISIONS, RuntimeChoiceError, pick_device, resolve_precision, set_threads
 from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
@@ -64,7 +64,7 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
                          "dilated: spread-out groups on a fixed schedule; remask: eb that masks doubted "
                          "values again; ar: the autoregressive baseline (default: eb). See sampling/rivals.py")
     ap.add_argument("--gamma", type=float, help="eb, remask: bound on summed entropy minus the largest, in nats (default: "
-                                                "the checkpoint's validated gamma, meta.eb_gamma, else 0.01)")
+                                                "the checkpoint's gamma chosen on validation for each maze size, else 0.01)")
     ap.add_argument("--proxy", choices=["entropy", "confidence", "margin"],
                     help="eb/topk: order of the positions (default: entropy for eb, confidence for topk)")
     ap.add_argument("--k", type=int, help="topk: positions per step (default 1)")
@@ -172,6 +172,22 @@ def option_error(e: ValidationError) -> str:
     return f"--{loc}: {err['msg']} (got {err.get('input')!r})"
 
 
+def validated_gamma(args, meta: dict, opts: dict, task, questions):
+    """eb and remask without --gamma: the checkpoint's gamma chosen on validation
+    (``models.checkpoint.eb_gamma_for``), per maze size where it records size bands.
+    Returns (options, the options as printed, ``decode``'s ``shape_options`` or None);
+    the printed gamma is one number, or {"RxC": gamma} when the sizes given differ in it."""
+    if args.sampler not in ("eb", "remask") or args.gamma is not None or eb_gamma_for(meta) is None:
+        return opts, opts, None
+    opts = dict(opts, gamma=eb_gamma_for(meta))
+    if not meta.get("eb_gamma_from_side"):
+        return opts, opts, None
+    by = {sh: eb_gamma_for(meta, sh) for sh in sorted({task.grid_of(q) for q in questions}, key=lambda sh: sh or (0, 0))}
+    shown = dict(opts, gamma=next(iter(by.values())) if len(set(by.values())) == 1
+                 else {f"{r}x{c}": g for (r, c), g in by.items()})
+    return opts, shown, lambda shape: dict(opts, gamma=eb_gamma_for(meta, shape))
+
+
 def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show_one) -> int:
     ap = build_parser(task.name, doc, depth_name)
     args = ap.parse_args(argv)
@@ -181,8 +197,6 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
         device, precision = apply_runtime_flags(args)
         model, ck = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
                                vocab=task.vocab(), device=device)
-        if args.sampler in ("eb", "remask") and args.gamma is None and ck["meta"].get("eb_gamma") is not None:
-            opts = dict(opts, gamma=float(ck["meta"]["eb_gamma"]))   # the gamma chosen on validation
         if opts.get("beam", 1) > 1 and model.cfg.order == "raster":
             raise UsageError(f"--beam: {Path(ckpt).name} decodes in raster order; beam search applies to "
                              "ARMs in solver or path order")
@@ -194,6 +208,7 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
             questions = questions[:args.limit]
         check_fits(model, task, questions, "--puzzle" if args.puzzle is not None else args.input or "test set",
                    Path(ckpt).name)
+        opts, shown, shape_options = validated_gamma(args, ck["meta"], opts, task, questions)
     except (UsageError, RuntimeChoiceError, CheckpointError, ParseError) as e:
         return fail(str(e))
     status = puzzle_status(task, questions)
@@ -201,13 +216,13 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
     answers, stats = decode(model, task, questions, sampler=args.sampler, options=opts,
                             batch_size=args.batch_size, device=device, seed=args.seed,
                             progress=not args.quiet and args.puzzle is None, guided=guided,
-                            precision=precision, trace=trace)
+                            precision=precision, trace=trace, shape_options=shape_options)
     for i, st_ in enumerate(status):       # no answer exists: write the question back, unmarked
         if st_ != "ok":
             answers[i] = questions[i].copy()
     depths = [task.depth(q) for q in questions]
     s = summarize(task, questions, answers, stats, status, depths)
-    label = f"{task.name} | {args.sampler} {json.dumps(opts)}" + (f" + {json.dumps(guided)}" if guided else "") \
+    label = f"{task.name} | {args.sampler} {json.dumps(shown)}" + (f" + {json.dumps(guided)}" if guided else "") \
         + f" | {Path(ckpt).name} | {precision}, {torch.get_num_threads()} threads"
     if args.puzzle is not None:
         show_one(answers[0])
@@ -227,6 +242,6 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
         write_trace(args.trace, trace_data(task, questions, answers, trace, s["_solved"], s["_reasons"], status,
                                            stats["nfe"], label))
     if args.json:
-        print(json.dumps(dict(public(s), sampler=args.sampler, options=opts, guided=guided, checkpoint=str(ckpt),
+        print(json.dumps(dict(public(s), sampler=args.sampler, options=shown, guided=guided, checkpoint=str(ckpt),
                               precision=precision, threads=torch.get_num_threads())))
     return 0

@@ -62,17 +62,21 @@ def sampler_options(args) -> dict:
     return OPTIONS[args.sampler](**given).model_dump()
 
 
-def decode(model, task, questions, **kw) -> tuple[list, dict]:
+def decode(model, task, questions, *, shape_options=None, **kw) -> tuple[list, dict]:
     """Decode all ``questions``; returns (answers in the task's form, stats). Mazes of
     several shapes are decoded one shape at a time (bucketed: no padding), each with its
     own task and ``model.at_shape``; answers and per-puzzle stats come back in input order.
-    Keyword arguments as ``decode_shape``."""
+    ``shape_options(shape)``, if given, replaces ``options`` for the puzzles of each shape
+    (a gamma per maze size). Other keyword arguments as ``decode_shape``."""
     any_size = getattr(model.cfg, "any_size", False)
     shapes = [task.grid_of(q) for q in questions]
+
+    def at(shape):
+        return dict(kw, options=shape_options(shape)) if shape_options else kw
     if len(set(shapes)) <= 1:
         sub = task.sized(*shapes[0]) if shapes and shapes[0] else task
         fn = model.at_shape(*shapes[0]) if any_size and shapes and shapes[0] else model
-        return decode_shape(model, fn, sub, questions, **kw)
+        return decode_shape(model, fn, sub, questions, **at(shapes[0] if shapes else None))
     order = sorted(range(len(questions)), key=lambda i: shapes[i])
     answers: list = [None] * len(questions)
     out = {"nfe": np.zeros(len(questions), dtype=np.int64), "tokens_per_step": [None] * len(questions),
@@ -82,7 +86,7 @@ def decode(model, task, questions, **kw) -> tuple[list, dict]:
         idx = [i for i in order if shapes[i] == shape]
         sub = task.sized(*shape)
         fn = model.at_shape(*shape) if any_size else model
-        ans, st = decode_shape(model, fn, sub, [questions[i] for i in idx], ids=idx, **kw)
+        ans, st = decode_shape(model, fn, sub, [questions[i] for i in idx], ids=idx, **at(shape))
         for j, i in enumerate(idx):
             answers[i], out["tokens_per_step"][i] = ans[j], st["tokens_per_step"][j]
         out["nfe"][idx] = st["nfe"]

@@ -282,3 +282,19 @@ def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path, capsys):
     assert float(chosen) == maze_kinds.choose_gamma(rows)[0]
     v = mz.read_file(str(tmp_path / "v" / "mixed-6.csv"))
     assert v[0].shape == (13, 13) and not all(np.array_equal(a, b) for a, b in zip(q, v))
+
+
+def test_maze_kinds_default_gamma_is_the_checkpoints_for_each_sets_size(tmp_path, capsys):
+    from scripts.maze_kinds import main, set_gammas
+    ck = tmp_path / "m.pt"
+    fields = dict(MazeTask(rows=20, cols=20).model_fields("mdm"), any_size=True)
+    model = PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields))
+    save_model(ck, model, vocab=MazeTask().vocab(), meta={"eb_gamma": 0.01, "eb_gamma_from_side": {"16": 0.003}})
+    names = ["mixed-6", "md-dfs-10", "dfs-15", "dfs-20"]
+    assert set_gammas(None, str(ck), names) == {"mixed-6": [0.01], "md-dfs-10": [0.01], "dfs-15": [0.01],
+                                                "dfs-20": [0.003]}
+    assert set_gammas([0.1, 0.2], str(ck), names[:1]) == {"mixed-6": [0.1, 0.2]}
+    save_model(ck, model, vocab=MazeTask().vocab(), meta={})
+    assert set_gammas(None, str(ck), ["dfs-20"]) == {"dfs-20": [0.01]}
+    assert main(["--out", str(tmp_path / "k.csv"), "--checkpoint", str(tmp_path / "none.pt")]) == 2
+    assert "none.pt" in capsys.readouterr().err

@@ -163,3 +163,48 @@ def test_the_checkpoints_validated_gamma_is_the_default(tmp_path, capsys):
         assert main(["--puzzle", one, "--checkpoint", str(ck), "--threads", "1", "--json", *extra]) == 0
         assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["options"]["gamma"] == gamma
     assert compact_main([str(raw), str(tmp_path / "x.pt"), "--eb-gamma", "-1"]) == 2
+
+
+def test_gamma_bands_go_by_the_larger_side():
+    from models.checkpoint import eb_gamma_for
+    meta = {"eb_gamma": 0.01, "eb_gamma_from_side": {"11": 0.005, "16": 0.001}}
+    assert [eb_gamma_for(meta, s) for s in ((4, 4), (10, 10), (11, 3), (15, 15), (10, 16), (20, 20), (30, 30))] \
+        == [0.01, 0.01, 0.005, 0.005, 0.001, 0.001, 0.001]
+    assert eb_gamma_for(meta) == 0.01 and eb_gamma_for({"eb_gamma": 0.2}, (20, 20)) == 0.2
+    assert eb_gamma_for({}, (6, 6)) is None
+
+
+def test_decode_takes_each_shapes_own_options():
+    qs = [mz.generate_one(0, i, *shape) for i, shape in enumerate(((4, 4), (6, 6), (4, 4)))]
+    m, task = tiny(side=6), MazeTask(rows=6, cols=6)
+    gamma = {(4, 4): 1e9, (6, 6): 0.0}         # 4x4: every cell in one pass; 6x6: one cell per pass
+    _, st = decode(m, task, qs, sampler="eb", options={"gamma": 0.5}, batch_size=8, device="cpu", progress=False,
+                   shape_options=lambda shape: {"gamma": gamma[shape]})
+    masked = [int((task.sized(*task.grid_of(q)).encode([q]) == mz.MASK).sum()) for q in qs]
+    assert list(st["nfe"]) == [1, masked[1], 1] and masked[1] > 1
+
+
+def test_the_checkpoints_gamma_bands_reach_the_cli(tmp_path, capsys):
+    import json
+
+    from scripts.compact import main as compact_main
+    from solvers.maze import main
+    raw, ck, src = tmp_path / "raw.pt", tmp_path / "m.pt", tmp_path / "two.txt"
+    save_model(raw, tiny(side=6), vocab=mz.vocab(), meta={})
+    # 4x4: a gamma that commits every cell in one pass; from side 5 on: one cell per pass
+    assert compact_main([str(raw), str(ck), "--eb-gamma", "1e9", "--eb-gamma-from-side", "5=0"]) == 0
+    qs = [mz.generate_one(0, i, s, s) for i, s in enumerate((4, 6))]
+    src.write_text("\n\n".join(mz.format_block(q) for q in qs) + "\n")
+    capsys.readouterr()
+    assert main(["--input", str(src), "--checkpoint", str(ck), "--threads", "1", "--json", "--quiet",
+                 "--report", str(tmp_path / "r.csv")]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["options"]["gamma"] \
+        == {"4x4": 1e9, "6x6": 0.0}
+    nfe = [int(r.split(",")[3]) for r in (tmp_path / "r.csv").read_text().splitlines()[1:]]
+    assert nfe == [1, int((MazeTask(rows=6, cols=6).encode([qs[1]]) == mz.MASK).sum())] and nfe[1] > 1
+    for bad, says in ((["5"], "not SIDE=GAMMA"), (["5=-1"], "GAMMA >= 0"), (["5=0.1", "5=0.2"], "given twice")):
+        assert compact_main([str(raw), str(tmp_path / "x.pt"), "--eb-gamma", "0.1",
+                             "--eb-gamma-from-side", *bad]) == 2
+        assert says in capsys.readouterr().err
+    assert compact_main([str(raw), str(tmp_path / "x.pt"), "--eb-gamma-from-side", "5=0.1"]) == 2
+    assert "give --eb-gamma too" in capsys.readouterr().err and not (tmp_path / "x.pt").exists()

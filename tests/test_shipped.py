@@ -142,10 +142,12 @@ FLOORS = [
 
 
 def test_docs_maze_gamma_is_the_checkpoints():
-    # the solvers take the gamma from the checkpoint; the docs' tables from MAZE_GAMMA
-    from models.checkpoint import load_checkpoint, pretrained
+    # the solvers take each size's gamma from the checkpoint; the docs' tables from MAZE_GAMMA
+    from models.checkpoint import eb_gamma_for, load_checkpoint, pretrained
     from scripts.results import MAZE_GAMMA
-    assert load_checkpoint(pretrained("maze-mdm.pt"))["meta"]["eb_gamma"] == float(MAZE_GAMMA)
+    meta = load_checkpoint(pretrained("maze-mdm.pt"))["meta"]
+    assert {side: eb_gamma_for(meta, (side, side)) for side in MAZE_GAMMA} \
+        == {side: float(g) for side, g in MAZE_GAMMA.items()}
 
 
 @pytest.mark.parametrize("name,task_name,set_name,n,sampler,opts,floor", FLOORS, ids=lambda c: str(c))
