@@ -84,10 +84,14 @@ def make_set(name: str, path: Path, count: int, split: str = "test") -> bool:
     return True
 
 
+def set_side(name: str) -> int:
+    """The maze side of set ``name`` (its last field: ``dfs-15`` -> 15)."""
+    return int(name.rsplit("-", 1)[1])
+
+
 def limit_flags(name: str, large_limit: int) -> list[str]:
     """``--limit`` for a set of 15x15 mazes or larger (top-1 takes one pass per path cell), else none."""
-    side = int(name.rsplit("-", 1)[1])
-    return ["--limit", str(large_limit)] if side >= 15 else []
+    return ["--limit", str(large_limit)] if set_side(name) >= 15 else []
 
 
 def choose_gamma(rows: list[dict], slack: int = 1) -> tuple[float, dict[float, int], bool]:
@@ -129,16 +133,16 @@ def report_choice(rows: list[dict], slack: int) -> None:
 
 
 def set_gammas(given: list[float] | None, checkpoint: str | None, names: list[str]) -> dict[str, list[float]]:
-    """Each set's EB gammas: ``given``, or the checkpoint's gamma for the set's side (0.01
-    when it records none). CheckpointError when the checkpoint cannot be read."""
+    """Each set's EB gammas: ``given``, or the checkpoint's gamma for the set's side (the
+    sampler's default when it records none). CheckpointError when it cannot be read."""
     if given:
         return {name: list(given) for name in names}
+    from sampling import OPTIONS
     meta = load_checkpoint(checkpoint or pretrained("maze-mdm.pt"))["meta"]
     out = {}
     for name in names:
-        side = int(name.rsplit("-", 1)[1])
-        g = eb_gamma_for(meta, (side, side))
-        out[name] = [0.01 if g is None else g]
+        g = eb_gamma_for(meta, (set_side(name), set_side(name)))
+        out[name] = [OPTIONS["eb"]().gamma if g is None else g]
     return out
 
 

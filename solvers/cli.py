@@ -177,9 +177,10 @@ def validated_gamma(args, meta: dict, opts: dict, task, questions):
     (``models.checkpoint.eb_gamma_for``), per maze size where it records size bands.
     Returns (options, the options as printed, ``decode``'s ``shape_options`` or None);
     the printed gamma is one number, or {"RxC": gamma} when the sizes given differ in it."""
-    if args.sampler not in ("eb", "remask") or args.gamma is not None or eb_gamma_for(meta) is None:
+    base = eb_gamma_for(meta)
+    if args.sampler not in ("eb", "remask") or args.gamma is not None or base is None:
         return opts, opts, None
-    opts = dict(opts, gamma=eb_gamma_for(meta))
+    opts = dict(opts, gamma=base)
     if not meta.get("eb_gamma_from_side"):
         return opts, opts, None
     by = {sh: eb_gamma_for(meta, sh) for sh in sorted({task.grid_of(q) for q in questions}, key=lambda sh: sh or (0, 0))}
