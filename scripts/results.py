@@ -33,7 +33,6 @@ HEADERS = {"model": "model", "label": "decoding", "n": "n", "solve_rate": "solve
 RIVAL_COLS = ["label", "n", "solve_rate", "ci", "nfe_mean", "nfe_per_depth", "eb_ratio"]
 
 _EVAL = "python -m scripts.evaluate"
-_STAGE13 = "git checkout 9aa6695 && "  #: the by-generator table of stage 13, the maze-mdm.pt stage 14 replaced
 _PREV = "git checkout 2e73e3d && "     #: tables of the maze-mdm.pt that stage 4 replaced (its commit)
 #: EB gamma of the maze tables by side: the shipped maze-mdm.pt's, chosen on validation mazes of that
 #: size (docs/models.md; ``models.checkpoint.eb_gamma_for``; tests/test_shipped.py checks they agree)
@@ -67,9 +66,8 @@ TABLES = [
         ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50", 20))
 ] + [
     (("Mazes by generator and size: fresh sets, top-1 and EB at each size's gamma (none shipped; made and decoded by "
-      "`scripts.maze_kinds`, seeds in its source; 15x15 and 20x20: the first 50 of 100). Stage 13's checkpoint "
-      "(loops 2, gamma 0.001): not re-measured with stage 14, for CPU time"), "maze-kinds.csv",
-     _STAGE13 + "python -m scripts.maze_kinds --out docs/maze-kinds.csv", ["set"] + EVAL_COLS[1:]),
+      "`scripts.maze_kinds`, seeds in its source; 15x15 and 20x20: the first 50 of 100)"), "maze-kinds.csv",
+     "python -m scripts.maze_kinds --out docs/maze-kinds.csv", ["set"] + EVAL_COLS[1:]),
     (("Maze gamma, chosen here: validation sets of the same kinds at other seeds (`--split val`; the rule "
       "in docs/models.md)"), "maze-gamma-val.csv",
      ("python -m scripts.maze_kinds --split val --sets mixed-6 dfs-10 wilson-10 loops-10 md-dfs-10 "
