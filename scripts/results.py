@@ -69,10 +69,9 @@ TABLES = [
         ("15x15 (first 100)", "test-15.csv", "-15", " --limit 100", 15),
         ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50", 20))
 ] + [
-    (("Mazes by generator and size: fresh sets, top-1 and EB at each size's gamma, measured with stage 14, the "
-      "maze-mdm.pt before stage 15 (none shipped; made and decoded by `scripts.maze_kinds`, seeds in its source; "
-      "15x15 and 20x20: the first 50 of 100)"), "maze-kinds.csv",
-     "git checkout 2cb727a && python -m scripts.maze_kinds --out docs/maze-kinds.csv", ["set"] + EVAL_COLS[1:]),
+    (("Mazes by generator and size: fresh sets, top-1 and EB at each size's gamma (none shipped; made and decoded "
+      "by `scripts.maze_kinds`, seeds in its source; 15x15 and 20x20: the first 50 of 100)"), "maze-kinds.csv",
+     "python -m scripts.maze_kinds --out docs/maze-kinds.csv", ["set"] + EVAL_COLS[1:]),
     (("Maze gamma, chosen here: validation sets of the same kinds at other seeds (`--split val`; the rule "
       "in docs/models.md)"), "maze-gamma-val.csv",
      ("python -m scripts.maze_kinds --split val --sets mixed-6 dfs-10 wilson-10 loops-10 md-dfs-10 "
