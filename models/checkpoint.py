@@ -107,11 +107,15 @@ def load_model(path: str | Path, *, task: str | None = None, kind: str | None = 
     return model.to(device).eval(), ck
 
 
-def eb_gamma_for(meta: dict, shape: tuple[int, int] | None = None) -> float | None:
-    """The EB gamma chosen on validation for a grid of ``shape`` (rows, cols): the band of
+def eb_gamma_for(meta: dict, shape: tuple[int, int] | None = None, search: bool = False) -> float | None:
+    """The EB gamma chosen on validation for a grid of ``shape`` (rows, cols): with ``search``,
+    ``meta['search_gamma']`` where the checkpoint records one (the gamma chosen for best-first
+    search, which spends its budget on backing up); else the band of
     ``meta['eb_gamma_from_side']`` ({smallest larger-side of the band: gamma}) with the
     largest start at or under the grid's larger side, else ``meta['eb_gamma']`` (None when
     the checkpoint records neither)."""
+    if search and meta.get("search_gamma") is not None:
+        return float(meta["search_gamma"])
     bands = meta.get("eb_gamma_from_side") or {}
     if shape is not None:
         starts = [int(k) for k in bands if int(k) <= max(shape)]

@@ -11,7 +11,9 @@ file, not the original: the shipped figures are measured on what ships. ``--eb-g
 records the EB gamma chosen on validation puzzles (``meta.eb_gamma``): the solvers use it
 when ``--gamma`` is not given. ``--eb-gamma-from-side SIDE=GAMMA`` records a band: mazes
 whose larger side is SIDE or more (up to the next band) take GAMMA instead
-(``meta.eb_gamma_from_side``; ``models.checkpoint.eb_gamma_for``).
+(``meta.eb_gamma_from_side``; ``models.checkpoint.eb_gamma_for``). ``--search-gamma``
+records the gamma chosen on validation for best-first search (``meta.search_gamma``):
+``--search`` uses it, at every size, when ``--gamma`` is not given.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from puzzles.cli import Parser, UsageError, check_output, fail
 
 
 def compact(src: str, dst: str, eb_gamma: float | None = None,
-            from_side: dict[int, float] | None = None) -> tuple[int, int]:
+            from_side: dict[int, float] | None = None, search_gamma: float | None = None) -> tuple[int, int]:
     """Write ``src`` to ``dst`` with bf16 weights; returns (float tensors, bytes saved)."""
     ck = load_checkpoint(src)
     n, saved = 0, 0
@@ -39,6 +41,8 @@ def compact(src: str, dst: str, eb_gamma: float | None = None,
         meta["eb_gamma"] = eb_gamma
     if from_side is not None:
         meta["eb_gamma_from_side"] = {str(k): float(v) for k, v in sorted(from_side.items())}
+    if search_gamma is not None:
+        meta["search_gamma"] = search_gamma
     atomic_save(dict(ck, state_dict=sd, meta=meta), dst)
     return n, saved
 
@@ -73,13 +77,16 @@ def main(argv=None) -> int:
     ap.add_argument("--eb-gamma-from-side", nargs="+", metavar="SIDE=GAMMA", default=None,
                     help="record a gamma per size band, each chosen on validation mazes of that size: mazes "
                          "whose larger side is SIDE or more take GAMMA (needs --eb-gamma for the smaller ones)")
+    ap.add_argument("--search-gamma", type=float, help="record this EB gamma, chosen on validation for best-first "
+                                                       "search, as --search's default (meta.search_gamma)")
     a = ap.parse_args(argv)
     try:
-        if a.eb_gamma is not None and not a.eb_gamma >= 0:
-            raise UsageError(f"--eb-gamma: must be >= 0, got {a.eb_gamma}")
+        for flag, g in (("--eb-gamma", a.eb_gamma), ("--search-gamma", a.search_gamma)):
+            if g is not None and not g >= 0:
+                raise UsageError(f"{flag}: must be >= 0, got {g}")
         bands = parse_bands(a.eb_gamma_from_side, a.eb_gamma)
         check_output(a.dst, "dst")
-        n, saved = compact(a.src, a.dst, a.eb_gamma, bands)
+        n, saved = compact(a.src, a.dst, a.eb_gamma, bands, a.search_gamma)
     except (UsageError, CheckpointError) as e:
         return fail(str(e))
     print(f"wrote {a.dst}: {n} float tensors as bfloat16, {saved / 1e6:.1f} MB smaller")

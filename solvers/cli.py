@@ -64,7 +64,8 @@ def build_parser(task_name: str, doc: str, depth_name: str) -> argparse.Argument
                          "dilated: spread-out groups on a fixed schedule; remask: eb that masks doubted "
                          "values again; ar: the autoregressive baseline (default: eb). See sampling/rivals.py")
     ap.add_argument("--gamma", type=float, help="eb, remask: bound on summed entropy minus the largest, in nats (default: "
-                                                "the checkpoint's gamma chosen on validation for each maze size, else 0.01)")
+                                                "the checkpoint's gamma chosen on validation for each maze size, with --search "
+                                                "its search gamma where it records one, else 0.01)")
     ap.add_argument("--proxy", choices=["entropy", "confidence", "margin"],
                     help="eb/topk: order of the positions (default: entropy for eb, confidence for topk)")
     ap.add_argument("--k", type=int, help="topk: positions per step (default 1)")
@@ -174,19 +175,22 @@ def option_error(e: ValidationError) -> str:
 
 def validated_gamma(args, meta: dict, opts: dict, task, questions):
     """eb and remask without --gamma: the checkpoint's gamma chosen on validation
-    (``models.checkpoint.eb_gamma_for``), per maze size where it records size bands.
+    (``models.checkpoint.eb_gamma_for``), per maze size where it records size bands, or its
+    search gamma with --search where it records one.
     Returns (options, the options as printed, ``decode``'s ``shape_options`` or None);
     the printed gamma is one number, or {"RxC": gamma} when the sizes given differ in it."""
-    base = eb_gamma_for(meta)
+    search = bool(getattr(args, "search", False))
+    base = eb_gamma_for(meta, search=search)
     if args.sampler not in ("eb", "remask") or args.gamma is not None or base is None:
         return opts, opts, None
     opts = dict(opts, gamma=base)
-    if not meta.get("eb_gamma_from_side"):
+    by = {sh: eb_gamma_for(meta, sh, search) for sh in sorted({task.grid_of(q) for q in questions},
+                                                               key=lambda sh: sh or (0, 0))}
+    if len(set(by.values()) | {base}) == 1:
         return opts, opts, None
-    by = {sh: eb_gamma_for(meta, sh) for sh in sorted({task.grid_of(q) for q in questions}, key=lambda sh: sh or (0, 0))}
     shown = dict(opts, gamma=next(iter(by.values())) if len(set(by.values())) == 1
                  else {f"{r}x{c}": g for (r, c), g in by.items()})
-    return opts, shown, lambda shape: dict(opts, gamma=eb_gamma_for(meta, shape))
+    return opts, shown, lambda shape: dict(opts, gamma=eb_gamma_for(meta, shape, search))
 
 
 def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show_one) -> int:

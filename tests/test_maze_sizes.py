@@ -165,6 +165,24 @@ def test_the_checkpoints_validated_gamma_is_the_default(tmp_path, capsys):
     assert compact_main([str(raw), str(tmp_path / "x.pt"), "--eb-gamma", "-1"]) == 2
 
 
+def test_the_checkpoints_search_gamma_is_the_default_of_search_alone(tmp_path, capsys):
+    import json
+
+    from scripts.compact import main as compact_main
+    from solvers.maze import main
+    raw, ck = tmp_path / "raw.pt", tmp_path / "m.pt"
+    save_model(raw, tiny(side=6), vocab=mz.vocab(), meta={})
+    assert compact_main([str(raw), str(ck), "--eb-gamma", "0.37", "--eb-gamma-from-side", "4=0.2",
+                         "--search-gamma", "0.05"]) == 0
+    one = mz.format_block(mz.generate_one(0, 0, 4, 4)).replace("\n", "|")
+    for extra, gamma in (([], 0.2), (["--search"], 0.05), (["--search", "--gamma", "0.1"], 0.1)):
+        capsys.readouterr()
+        assert main(["--puzzle", one, "--checkpoint", str(ck), "--threads", "1", "--json", *extra]) == 0
+        assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["options"]["gamma"] == gamma
+    assert compact_main([str(raw), str(tmp_path / "x.pt"), "--search-gamma", "-1"]) == 2
+    assert "--search-gamma: must be >= 0" in capsys.readouterr().err and not (tmp_path / "x.pt").exists()
+
+
 def test_gamma_bands_go_by_the_larger_side():
     from models.checkpoint import eb_gamma_for
     meta = {"eb_gamma": 0.01, "eb_gamma_from_side": {"11": 0.005, "16": 0.001}}
@@ -172,6 +190,9 @@ def test_gamma_bands_go_by_the_larger_side():
         == [0.01, 0.01, 0.005, 0.005, 0.001, 0.001, 0.001]
     assert eb_gamma_for(meta) == 0.01 and eb_gamma_for({"eb_gamma": 0.2}, (20, 20)) == 0.2
     assert eb_gamma_for({}, (6, 6)) is None
+    assert eb_gamma_for(dict(meta, search_gamma=0.03), (20, 20), search=True) == 0.03
+    assert eb_gamma_for(dict(meta, search_gamma=0.03), (20, 20)) == 0.001
+    assert eb_gamma_for(meta, (20, 20), search=True) == 0.001      # no search gamma: the plain one
 
 
 def test_decode_takes_each_shapes_own_options():
