@@ -10,6 +10,13 @@ def test_results_and_headline_match_their_csvs():
     assert results.main(["--check"]) == 0, "run python -m scripts.results"
 
 
+def test_the_readme_headline_has_at_most_ten_rows():
+    # the README's one headline table: at most 10 rows (the rest lives in docs/results.md)
+    block = results.ROOT.joinpath("README.md").read_text().split("<!-- headline -->")[1].split("<!-- /headline -->")[0]
+    rows = [ln for ln in block.splitlines() if ln.startswith("| ") and not ln.startswith("| set ")]
+    assert len(results.HEADLINE) == len(rows) <= 10
+
+
 def test_a_changed_csv_value_is_caught(tmp_path, monkeypatch):
     """The check reads the numbers: one changed solve rate makes it fail."""
     for p in results.DOCS.glob("*.csv"):
