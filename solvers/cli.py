@@ -179,16 +179,17 @@ def validated_gamma(args, meta: dict, opts: dict, task, questions):
     search gamma with --search where it records one.
     Returns (options, the options as printed, ``decode``'s ``shape_options`` or None);
     the printed gamma is one number, or {"RxC": gamma} when the sizes given differ in it."""
-    search = bool(getattr(args, "search", False))
+    search = args.search                # every solver parser has --search (add_search_flags)
     base = eb_gamma_for(meta, search=search)
     if args.sampler not in ("eb", "remask") or args.gamma is not None or base is None:
         return opts, opts, None
     opts = dict(opts, gamma=base)
     by = {sh: eb_gamma_for(meta, sh, search) for sh in sorted({task.grid_of(q) for q in questions},
                                                                key=lambda sh: sh or (0, 0))}
-    if len(set(by.values()) | {base}) == 1:
+    gammas = set(by.values())
+    if gammas <= {base}:                # one gamma for every size given (or no sizes)
         return opts, opts, None
-    shown = dict(opts, gamma=next(iter(by.values())) if len(set(by.values())) == 1
+    shown = dict(opts, gamma=next(iter(gammas)) if len(gammas) == 1
                  else {f"{r}x{c}": g for (r, c), g in by.items()})
     return opts, shown, lambda shape: dict(opts, gamma=eb_gamma_for(meta, shape, search))
 
