@@ -12,18 +12,22 @@ gathers the rows into one CSV with a ``set`` column. The sets are written under
 issue's target kinds: DFS (one long winding path), Wilson, loops whose shortest paths may
 tie, 4x4 to 20x20. Nothing was trained or tuned on them.
 
-``--split val`` makes the same kinds with other seeds (each seed plus ``VAL_OFFSET``,
-work dir runs/kinds-val) for choosing a gamma; several ``--gamma`` values give one EB row
-per value:
+``--split val`` (and ``val2``) makes the same kinds with other seeds (each seed plus
+``VAL_OFFSETS[split]``, work dir runs/kinds-val or runs/kinds-val2) for choosing a gamma;
+several ``--gamma`` values give one EB row per value:
 
-    python -m scripts.maze_kinds --split val --gamma 0.001 0.003 0.01 --out runs/gamma-val.csv --choose
+    python -m scripts.maze_kinds --split val2 --gamma 0.003 0.01 0.03 --large-limit 25 \
+        --out runs/gamma-val2.csv --choose
 
-``--choose`` then applies the rule that chose the shipped checkpoint's gamma (written
-before its first sweep; docs/models.md): the largest gamma whose EB solves at least
-top-1's count minus ``--slack`` (default 1) on every set. It prints the gamma on the last
-line of stdout, after each gamma's worst deficit; when none passes, the one with the
-smallest worst deficit (the larger gamma on a tie), said so. ``--choose-from CSV``
-applies it to a CSV this command wrote before, without decoding.
+``--choose`` then applies a rule (``solvers.gamma_rules``). ``--rule pooled`` (rule 8, the
+default, runs/RULE-gamma8.txt): apart for the sets of sides up to 10 and of 15 and up, the
+largest gamma whose EB, summed over the band's sets, solves at least top-1's sum minus
+``--slack`` points (``--large-slack`` for the large band) of the band's mazes, with no set
+more than 5 points under top-1; when none passes, the checkpoint's gamma for the band
+stays. The last line of stdout is the ``scripts.compact`` flags that record the choice.
+``--rule every-set`` (rule 7, stages 6-15): the largest gamma whose EB solves at least
+top-1's count minus ``--slack`` on every set; last line, the gamma. ``--choose-from CSV``
+applies the rule to a CSV this command wrote before, without decoding.
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ from pathlib import Path
 
 from models.checkpoint import CheckpointError, eb_gamma_for, load_checkpoint, pretrained
 from puzzles.cli import Parser, UsageError, check_output, fail
+from solvers.gamma_rules import choose_every_set, choose_pooled
 
 #: name -> (source, flags); ours: puzzles.generate maze flags; md: scripts.maze_dataset_sets flags
 SETS = {
@@ -49,17 +54,19 @@ SETS = {
 }
 
 
-#: added to every set's seed for ``--split val``; the sets' seeds are 4041-5100, and
-#: maze-dataset's item i takes seed + i (i < count), so the two splits share no seed
-VAL_OFFSET = 10000
+#: added to every set's seed for each split; the sets' seeds are 4041-5100, and
+#: maze-dataset's item i takes seed + i (i < count), so no two splits share a seed
+VAL_OFFSETS = {"test": 0, "val": 10000, "val2": 20000}
+VAL_OFFSET = VAL_OFFSETS["val"]
+#: sets of this side and up form the large band of ``--rule pooled`` and take ``--large-limit``
+LARGE_SIDE = 15
 
 
 def set_flags(name: str, split: str) -> list[str]:
     """The generator flags of set ``name`` in ``split`` ("test": the table's, "val": other seeds)."""
     flags = SETS[name][1].split()
-    if split == "val":
-        i = flags.index("--seed") + 1
-        flags[i] = str(int(flags[i]) + VAL_OFFSET)
+    i = flags.index("--seed") + 1
+    flags[i] = str(int(flags[i]) + VAL_OFFSETS[split])
     return flags
 
 
@@ -91,45 +98,58 @@ def set_side(name: str) -> int:
 
 def limit_flags(name: str, large_limit: int) -> list[str]:
     """``--limit`` for a set of 15x15 mazes or larger (top-1 takes one pass per path cell), else none."""
-    return ["--limit", str(large_limit)] if set_side(name) >= 15 else []
+    return ["--limit", str(large_limit)] if set_side(name) >= LARGE_SIDE else []
 
 
-def choose_gamma(rows: list[dict], slack: int = 1) -> tuple[float, dict[float, int], bool]:
-    """The rule of ``--choose`` over a gathered CSV's rows: (the chosen gamma, each gamma's
-    worst deficit (EB's solved count minus top-1's, the minimum over the sets), whether the
-    chosen one passes: worst deficit >= -slack). ValueError when a set lacks top-1 or EB."""
-    top: dict[str, int] = {}
-    eb: dict[str, dict[float, int]] = {}
-    for r in rows:
-        count = round(float(r["solve_rate"]) * int(r["n"]))
-        eb.setdefault(r["set"], {})
-        if r["label"] == "topk k=1":
-            top[r["set"]] = count
-        elif r["label"].startswith("eb gamma="):
-            eb[r["set"]][float(r["label"].split("=", 1)[1])] = count
-    gammas = sorted({g for by in eb.values() for g in by})
-    if not gammas:
-        raise ValueError("no EB rows (label 'eb gamma=...') to choose from")
-    worst = {}
-    for g in gammas:
-        for name, by in eb.items():
-            if name not in top or g not in by:
-                raise ValueError(f"set {name}: needs a top-1 row and an EB row at gamma {g:g}")
-        worst[g] = min(by[g] - top[name] for name, by in eb.items())
-    passing = [g for g in gammas if worst[g] >= -slack]
-    if passing:
-        return passing[-1], worst, True
-    return max(gammas, key=lambda g: (worst[g], g)), worst, False
-
-
-def report_choice(rows: list[dict], slack: int) -> None:
-    """Print each gamma's worst deficit and, last, the gamma ``choose_gamma`` picks."""
-    g, worst, ok = choose_gamma(rows, slack)
+def report_every_set(rows: list[dict], slack: int) -> None:
+    """Rule 7: print each gamma's worst deficit and, last, the gamma it picks."""
+    g, worst, ok = choose_every_set(rows, slack)
     for k, d in worst.items():
         print(f"gamma {k:g}: worst deficit {d:+d} against top-1 over {len({r['set'] for r in rows})} sets")
     if not ok:
         print(f"no gamma keeps EB within {slack} of top-1 on every set; the closest:", file=sys.stderr)
     print(f"{g:g}")
+
+
+def report_pooled(rows: list[dict], slacks: tuple[float, float], meta: dict) -> None:
+    """Rule 8 per band: each gamma's pooled deficit and guard, the band's gamma, and last the
+    ``scripts.compact`` flags that record the choice (a band with no rows keeps nothing)."""
+    chosen = {}
+    for large, slack in zip((False, True), slacks):
+        band = [r for r in rows if (set_side(r["set"]) >= LARGE_SIDE) == large]
+        if not band:
+            continue
+        side = LARGE_SIDE if large else LARGE_SIDE - 1
+        name = f"sides {LARGE_SIDE} and up" if large else f"sides under {LARGE_SIDE}"
+        g, table = choose_pooled(band, slack, eb_gamma_for(meta, (side, side)))
+        for k, t in table.items():
+            trip = f", over the guard on {', '.join(t['tripped'])}" if t["tripped"] else ""
+            print(f"{name}: gamma {k:g}: pooled {t['deficit']:+d} against top-1 (allowed -{t['allowed']}){trip}"
+                  f" -> {'passes' if t['passes'] else 'fails'}")
+        if g is None:
+            raise ValueError(f"{name}: no gamma passes and the checkpoint records none to keep")
+        print(f"{name}: {g:g}" + ("" if any(t["passes"] for t in table.values()) else " (none passes: kept)"))
+        chosen[large] = g
+    small, large = chosen.get(False), chosen.get(True)
+    if small is None or small == large:
+        print(f"--eb-gamma {large:g}" if small is None else f"--eb-gamma {small:g}")
+    else:
+        print(f"--eb-gamma {small:g}" + ("" if large is None else f" --eb-gamma-from-side {LARGE_SIDE}={large:g}"))
+
+
+def report_choice(rows: list[dict], a, meta: dict | None) -> None:
+    """``--choose``: the rule ``a.rule`` over ``rows`` (``meta``: the checkpoint's, for rule 8's fallback)."""
+    if a.rule == "every-set":
+        report_every_set(rows, int(a.slack))
+    else:
+        report_pooled(rows, (a.slack, a.large_slack), meta or {})
+
+
+def rule_meta(a) -> dict | None:
+    """The checkpoint's meta when ``--rule pooled`` will choose (its gammas are the fallback)."""
+    if a.rule == "pooled" and (a.choose or a.choose_from):
+        return load_checkpoint(a.checkpoint or pretrained("maze-mdm.pt"))["meta"]
+    return None
 
 
 def set_gammas(given: list[float] | None, checkpoint: str | None, names: list[str]) -> dict[str, list[float]]:
@@ -153,8 +173,8 @@ def _parser() -> Parser:
     ap.add_argument("--gamma", type=float, nargs="+", default=None,
                     help="EB gamma, one EB row per value (default: the checkpoint's gamma chosen on validation "
                          "for each set's size)")
-    ap.add_argument("--split", choices=("test", "val"), default="test",
-                    help="test: the table's sets; val: the same kinds with other seeds, for choosing "
+    ap.add_argument("--split", choices=tuple(VAL_OFFSETS), default="test",
+                    help="test: the table's sets; val, val2: the same kinds with other seeds, for choosing "
                          "gamma (default test)")
     ap.add_argument("--count", type=int, default=100, help="mazes per set (default 100)")
     ap.add_argument("--large-limit", type=int, default=50,
@@ -162,39 +182,54 @@ def _parser() -> Parser:
                          "takes one pass per path cell)")
     ap.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS), help="default: all")
     ap.add_argument("--work", default=None,
-                    help="where the sets and per-set CSVs go (default runs/kinds, or runs/kinds-val with --split val)")
+                    help="where the sets and per-set CSVs go (default runs/kinds, or runs/kinds-SPLIT)")
     ap.add_argument("--choose", action="store_true",
-                    help="then print the gamma the rule picks: the largest with EB >= top-1 - SLACK on every set")
+                    help="then print the gamma the --rule picks (give two or more --gamma)")
     ap.add_argument("--choose-from", metavar="CSV", default=None,
                     help="only apply the --choose rule to CSV (one this command wrote) and stop; no decoding")
-    ap.add_argument("--slack", type=int, default=1, help="points EB may fall under top-1 per set (default 1)")
+    ap.add_argument("--rule", choices=("pooled", "every-set"), default="pooled",
+                    help="pooled (rule 8, default): EB summed over each band's sets within --slack points of "
+                         "top-1 (--large-slack for sides 15 and up), no set 5 points under; every-set (rule 7): "
+                         "EB >= top-1 - SLACK mazes on every set")
+    ap.add_argument("--slack", type=float, default=1,
+                    help="pooled: points of the band's mazes; every-set: mazes per set (default 1)")
+    ap.add_argument("--large-slack", type=float, default=2,
+                    help="pooled: points for the band of sides 15 and up (default 2, issue 25's 20x20 target)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     return ap
 
 
+def checked(a) -> tuple[dict[str, list[float]], dict | None]:
+    """Every flag checked before decoding: (each set's gammas, the checkpoint's meta for the rule)."""
+    if a.out is None:
+        raise UsageError("--out: required (unless --choose-from)")
+    for flag, v in (("--count", a.count), ("--large-limit", a.large_limit)):
+        if v < 1:
+            raise UsageError(f"{flag}: must be >= 1, got {v}")
+    if a.choose and len(set(a.gamma or ())) < 2:
+        raise UsageError("--choose: give at least two --gamma values to choose from")
+    if a.gamma and min(a.gamma) < 0:
+        raise UsageError(f"--gamma: must be >= 0, got {min(a.gamma):g}")
+    check_output(a.out, "--out")
+    return set_gammas(a.gamma, a.checkpoint, a.sets), rule_meta(a)
+
+
 def main(argv=None) -> int:
     a = _parser().parse_args(argv)
-    if a.slack < 0:
-        return fail(f"--slack: must be >= 0, got {a.slack}")
+    for flag, v in (("--slack", a.slack), ("--large-slack", a.large_slack)):
+        if v < 0:
+            return fail(f"{flag}: must be >= 0, got {v:g}")
+    if a.rule == "every-set" and a.slack != int(a.slack):
+        return fail(f"--slack: --rule every-set counts mazes, give a whole number, got {a.slack:g}")
     if a.choose_from:
-        return _choose_from(a.choose_from, a.slack)
+        return _choose_from(a)
     try:
-        if a.out is None:
-            raise UsageError("--out: required (unless --choose-from)")
-        for flag, v in (("--count", a.count), ("--large-limit", a.large_limit)):
-            if v < 1:
-                raise UsageError(f"{flag}: must be >= 1, got {v}")
-        if a.choose and len(set(a.gamma or ())) < 2:
-            raise UsageError("--choose: give at least two --gamma values to choose from")
-        if a.gamma and min(a.gamma) < 0:
-            raise UsageError(f"--gamma: must be >= 0, got {min(a.gamma):g}")
-        check_output(a.out, "--out")
-        gammas = set_gammas(a.gamma, a.checkpoint, a.sets)
+        gammas, meta = checked(a)
     except (UsageError, CheckpointError) as e:
         return fail(str(e))
     from scripts import evaluate
     from scripts.results import gather
-    work = Path(a.work or ("runs/kinds-val" if a.split == "val" else "runs/kinds"))
+    work = Path(a.work or ("runs/kinds" if a.split == "test" else f"runs/kinds-{a.split}"))
     work.mkdir(parents=True, exist_ok=True)
     written = []
     for name in a.sets:
@@ -215,19 +250,26 @@ def main(argv=None) -> int:
     gather(a.out, written)
     if a.choose:
         with open(a.out, newline="", encoding="utf-8") as f:
-            report_choice(list(csv.DictReader(f)), a.slack)
+            try:
+                report_choice(list(csv.DictReader(f)), a, meta)
+            except ValueError as e:
+                return fail(f"--choose: {e}")
     return 0
 
 
-def _choose_from(path: str, slack: int) -> int:
+def _choose_from(a) -> int:
     """``--choose-from``: the rule over a CSV already written; bad files get one line, exit 2."""
+    path = a.choose_from
     try:
+        meta = rule_meta(a)
         with open(path, newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         need = {"set", "label", "solve_rate", "n"} - set(rows[0] if rows else ())
         if need:
             raise ValueError(f"not a maze_kinds CSV (no rows, or missing columns {', '.join(sorted(need))})")
-        report_choice(rows, slack)
+        report_choice(rows, a, meta)
+    except CheckpointError as e:
+        return fail(str(e))
     except OSError as e:
         return fail(f"--choose-from {path}: {e.strerror or e}")
     except (ValueError, KeyError) as e:

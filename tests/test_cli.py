@@ -199,19 +199,23 @@ def test_maze_kinds_limits_only_the_large_sets():
     assert limit_flags("dfs-20", 7) == ["--limit", "7"]
 
 
-def test_maze_kinds_val_split_moves_every_seed_and_nothing_else():
-    from scripts.maze_kinds import SETS, VAL_OFFSET, set_flags
+def test_maze_kinds_val_splits_move_every_seed_and_nothing_else():
+    from scripts.maze_kinds import SETS, VAL_OFFSETS, set_flags
     count = 100
-    seeds = {"test": set(), "val": set()}
+    seeds = {split: set() for split in VAL_OFFSETS}
     for name in SETS:
-        test, val = set_flags(name, "test"), set_flags(name, "val")
+        test = set_flags(name, "test")
         i = test.index("--seed") + 1
-        assert val[:i] + val[i + 1:] == test[:i] + test[i + 1:]     # same generator, size, loops
-        assert int(val[i]) == int(test[i]) + VAL_OFFSET
-        for split, flags in (("test", test), ("val", val)):
+        for split in VAL_OFFSETS:
+            flags = set_flags(name, split)
+            assert flags[:i] + flags[i + 1:] == test[:i] + test[i + 1:]     # same generator, size, loops
+            assert int(flags[i]) == int(test[i]) + VAL_OFFSETS[split]
             seeds[split].update(int(flags[i]) + j for j in range(count))
-    # maze-dataset item j takes seed + j: no val seed range meets a test seed range
-    assert not seeds["test"] & seeds["val"]
+    # maze-dataset item j takes seed + j: no split's seed range meets another's
+    splits = list(seeds)
+    for x in splits:
+        for y in splits[splits.index(x) + 1:]:
+            assert not seeds[x] & seeds[y], (x, y)
 
 
 def _kinds_rows(counts):
@@ -220,39 +224,91 @@ def _kinds_rows(counts):
             for s, by in counts.items() for lab, v in by.items()]
 
 
-def test_choose_gamma_takes_the_largest_within_the_slack_on_every_set():
-    from scripts.maze_kinds import choose_gamma
+def test_choose_every_set_takes_the_largest_within_the_slack_on_every_set():
+    from solvers.gamma_rules import choose_every_set
     rows = _kinds_rows({
         "dfs": {"topk k=1": 90, "eb gamma=0.001": 90, "eb gamma=0.003": 89, "eb gamma=0.01": 91},
         "loops": {"topk k=1": 80, "eb gamma=0.001": 81, "eb gamma=0.003": 80, "eb gamma=0.01": 78}})
     # 0.01 is 2 under on loops although above on dfs; 0.003 is 1 under on dfs: within 1
-    assert choose_gamma(rows) == (0.003, {0.001: 0, 0.003: -1, 0.01: -2}, True)
-    assert choose_gamma(rows, slack=0)[0] == 0.001
-    assert choose_gamma(rows, slack=2)[0] == 0.01
+    assert choose_every_set(rows) == (0.003, {0.001: 0, 0.003: -1, 0.01: -2}, True)
+    assert choose_every_set(rows, slack=0)[0] == 0.001
+    assert choose_every_set(rows, slack=2)[0] == 0.01
     # none passes: the smallest worst deficit, the larger gamma on a tie, and said so
     worse = _kinds_rows({"a": {"topk k=1": 90, "eb gamma=0.001": 85, "eb gamma=0.01": 85, "eb gamma=0.1": 80}})
-    assert choose_gamma(worse) == (0.01, {0.001: -5, 0.01: -5, 0.1: -10}, False)
+    assert choose_every_set(worse) == (0.01, {0.001: -5, 0.01: -5, 0.1: -10}, False)
     with pytest.raises(ValueError, match="set b: needs a top-1 row"):
-        choose_gamma(rows + _kinds_rows({"b": {"eb gamma=0.001": 3, "eb gamma=0.003": 3, "eb gamma=0.01": 3}}))
+        choose_every_set(rows + _kinds_rows({"b": {"eb gamma=0.001": 3, "eb gamma=0.003": 3, "eb gamma=0.01": 3}}))
     with pytest.raises(ValueError, match="no EB rows"):
-        choose_gamma(_kinds_rows({"a": {"topk k=1": 90}}))
+        choose_every_set(_kinds_rows({"a": {"topk k=1": 90}}))
+
+
+def test_choose_pooled_weighs_the_sum_and_guards_each_set():
+    from solvers.gamma_rules import choose_pooled, guard_mazes, pooled_table
+    sets = {f"s{i}": {"topk k=1": 90, "eb gamma=0.003": 90, "eb gamma=0.01": 89, "eb gamma=0.03": 88}
+            for i in range(4)}
+    # 400 mazes, 1 point: 4 allowed. 0.01 is 4 under in sum (passes), 0.03 8 under (fails)
+    t = pooled_table(_kinds_rows(sets), 1)
+    assert {g: (v["deficit"], v["allowed"], v["passes"]) for g, v in t.items()} == {
+        0.003: (0, 4, True), 0.01: (-4, 4, True), 0.03: (-8, 4, False)}
+    assert choose_pooled(_kinds_rows(sets), 1, fallback=0.001)[0] == 0.01
+    assert choose_pooled(_kinds_rows(sets), 2, fallback=0.001)[0] == 0.03
+    assert choose_pooled(_kinds_rows(sets), 0, fallback=0.001)[0] == 0.003
+    assert pooled_table(_kinds_rows(sets), 1.3)[0.01]["allowed"] == 5        # 5.2 mazes: rounded down
+    # one set 6 under (past its guard of 5) fails 0.01 although the sum is ahead
+    sets["s0"]["eb gamma=0.01"], sets["s1"]["eb gamma=0.01"] = 84, 99
+    t = pooled_table(_kinds_rows(sets), 1)
+    assert t[0.01]["deficit"] == 1 and t[0.01]["tripped"] == ["s0"] and not t[0.01]["passes"]
+    assert choose_pooled(_kinds_rows(sets), 1, fallback=0.001)[0] == 0.003
+    # 5 under is within the guard
+    sets["s0"]["eb gamma=0.01"] = 85
+    assert choose_pooled(_kinds_rows(sets), 1, fallback=0.001)[0] == 0.01
+    # none passes: the fallback stays
+    bad = _kinds_rows({"a": {"topk k=1": 90, "eb gamma=0.01": 80}})
+    assert choose_pooled(bad, 1, fallback=0.001) == (0.001, pooled_table(bad, 1))
+    assert [guard_mazes(n) for n in (10, 25, 50, 100, 200)] == [1, 1, 2, 5, 10]
+
+
+def _kinds_csv(tmp_path, counts):
+    """A maze_kinds CSV (as gather writes it) from {set: {label: solved of 100}}."""
+    from scripts.results import gather
+    parts = []
+    for name, by in counts.items():
+        part = tmp_path / f"{name}.csv"
+        with part.open("w", newline="") as f:
+            w = csv.DictWriter(f, ["label", "n", "solve_rate"])
+            w.writeheader()
+            w.writerows([{"label": lab, "n": "100", "solve_rate": str(v / 100)} for lab, v in by.items()])
+        parts.append(str(part))
+    gather(str(tmp_path / "all.csv"), parts)
+    return str(tmp_path / "all.csv")
 
 
 def test_choose_from_prints_the_rules_gamma_last(tmp_path, capsys):
     from scripts import maze_kinds
-    from scripts.results import gather
-    part = tmp_path / "dfs-10.csv"
-    rows = _kinds_rows({"x": {"topk k=1": 90, "eb gamma=0.001": 90, "eb gamma=0.01": 88}})
-    with part.open("w", newline="") as f:
-        w = csv.DictWriter(f, ["label", "n", "solve_rate"])
-        w.writeheader()
-        w.writerows([{k: r[k] for k in ("label", "n", "solve_rate")} for r in rows])
-    gather(str(tmp_path / "all.csv"), [str(part)])
+    path = _kinds_csv(tmp_path, {"dfs-10": {"topk k=1": 90, "eb gamma=0.001": 90, "eb gamma=0.01": 88}})
     capsys.readouterr()
-    assert maze_kinds.main(["--choose-from", str(tmp_path / "all.csv")]) == 0
+    assert maze_kinds.main(["--choose-from", path, "--rule", "every-set"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "0.001"
-    assert maze_kinds.main(["--choose-from", str(tmp_path / "all.csv"), "--slack", "2"]) == 0
+    assert maze_kinds.main(["--choose-from", path, "--rule", "every-set", "--slack", "2"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "0.01"
+    # pooled over one 100-maze set: 1 point is 1 maze, so 0.01 (2 under) fails and 0.001 passes
+    assert maze_kinds.main(["--choose-from", path]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "--eb-gamma 0.001"
+
+
+def test_choose_pooled_chooses_each_band_and_prints_compact_flags(tmp_path, capsys):
+    from scripts import maze_kinds
+    path = _kinds_csv(tmp_path, {
+        "dfs-10": {"topk k=1": 90, "eb gamma=0.01": 90, "eb gamma=0.03": 80},
+        "dfs-20": {"topk k=1": 40, "eb gamma=0.01": 39, "eb gamma=0.03": 30}})
+    capsys.readouterr()
+    assert maze_kinds.main(["--choose-from", path]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "--eb-gamma 0.01"
+    # the large band's slack 0: 0.01 fails there and the checkpoint's gamma (0.001 for the shipped file) stays
+    assert maze_kinds.main(["--choose-from", path, "--large-slack", "0"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1] == "--eb-gamma 0.01 --eb-gamma-from-side 15=0.001"
+    assert "sides 15 and up: 0.001 (none passes: kept)" in out
 
 
 def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path, capsys):
