@@ -34,21 +34,13 @@ RIVAL_COLS = ["label", "n", "solve_rate", "ci", "nfe_mean", "nfe_per_depth", "eb
 
 _EVAL = "python -m scripts.evaluate"
 _PREV = "git checkout 2e73e3d && "     #: tables of the maze-mdm.pt that stage 4 replaced (its commit)
-#: EB gamma of the maze tables by side: the shipped maze-mdm.pt's, chosen on validation mazes of that
-#: size (docs/models.md; ``models.checkpoint.eb_gamma_for``; tests/test_shipped.py checks they agree)
+#: EB gamma of the maze tables by side: the shipped maze-mdm.pt's (rule 8; tests/test_shipped.py checks they agree)
 MAZE_GAMMA = {6: "0.03", 10: "0.03", 15: "0.003", 20: "0.003"}
-#: another EB point in the maze tables beside the chosen gamma, shown for what it costs and keeps
-#: (the sampler's default; the tables before stop 45 also had 0.001, rule 7's choice: docs/history.md)
-MAZE_EB_ALSO = ("0.01",)
+MAZE_EB_ALSO = ("0.01",)  #: another EB point in the maze tables (the sampler's default), smallest gamma first
 MAZE_BUDGET = 400        #: the maze tables' search budget: the CLI default, above plain EB's cost at 20x20
 #: EB gamma inside the maze tables' best-first search: the shipped maze-mdm.pt's search gamma, chosen on
 #: validation mazes for the search (runs/RULE-search-gamma15.txt; docs/search.md; tests/test_shipped.py)
 MAZE_SEARCH_GAMMA = "0.03"
-
-
-def maze_eb_points(side: int) -> list[str]:
-    """The EB gammas of a maze table of ``side``, smallest first: the chosen one and ``MAZE_EB_ALSO``."""
-    return sorted({MAZE_GAMMA[side], *MAZE_EB_ALSO}, key=float)
 
 
 #: (title, csv, command that wrote it, columns)
@@ -66,10 +58,9 @@ TABLES = [
       + " eb:gamma=0.01,rules=mask,search=1,search_budget=200 "
       + " ".join(f"eb:gamma=0.01,rules=propagate,search=1,search_budget={b}" for b in (25, 100))), EVAL_COLS),
 ] + [
-    (f"Mazes {title}: top-1, EB, the ARMs and best-first search (`datasets/maze/{name}`)",
-     f"compare-maze{suffix}.csv",
+    (f"Mazes {title}: top-1, EB, the ARMs and best-first search (`datasets/maze/{name}`)", f"compare-maze{suffix}.csv",
      (f"{_EVAL} --task maze --input datasets/maze/{name}{limit} --points topk:k=1 "
-     f"{''.join(f'eb:gamma={g} ' for g in maze_eb_points(side))}ar "
+     f"{''.join(f'eb:gamma={g} ' for g in sorted({MAZE_GAMMA[side], *MAZE_EB_ALSO}, key=float))}ar "
      f"eb:gamma={MAZE_SEARCH_GAMMA},search=1,search_budget={MAZE_BUDGET} --csv docs/compare-maze{suffix}.csv "
      f"--plot docs/compare-maze{suffix}.png"), EVAL_COLS)
     for title, name, suffix, limit, side in (
@@ -79,9 +70,9 @@ TABLES = [
         ("15x15 (first 100)", "test-15.csv", "-15", " --limit 100", 15),
         ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50", 20))
 ] + [
-    (("Mazes by generator, sides 4-15, at the shipped gammas: fresh sets, top-1 and EB at each size's gamma "
-      "(rule 8: 0.03 under 15x15, 0.003 from it; none shipped; made and decoded by `scripts.maze_kinds`, seeds "
-      "in its source; 15x15: the first 50 of 100; 20x20 at 0.003: not measured yet)"), "maze-kinds-shipped.csv",
+    (("Mazes by generator, sides 4-15, at the shipped gammas (rule 8: 0.03 under 15x15, 0.003 from it): fresh "
+      "sets made and decoded by `scripts.maze_kinds`, seeds in its source; 15x15: the first 50 of 100; 20x20 at "
+      "0.003: not measured yet"), "maze-kinds-shipped.csv",
      ("python -m scripts.maze_kinds --sets mixed-4 mixed-6 dfs-10 wilson-10 loops-10 md-dfs-10 "
       "md-dfs_percolation-10 dfs-15 --out docs/maze-kinds-shipped.csv"), ["set"] + EVAL_COLS[1:]),
     (("Mazes by generator and size: the same fresh sets, top-1 and EB at 0.001 (rule 7's gamma, shipped "
@@ -89,10 +80,9 @@ TABLES = [
      "python -m scripts.maze_kinds --gamma 0.001 --out docs/maze-kinds.csv", ["set"] + EVAL_COLS[1:]),
     (("Maze gamma, chosen here (rule 8, pooled, from stop 45): fresh validation sets of the same kinds "
       "(`--split val2`; 15x15 and 20x20: the first 25; the rule in docs/models.md)"), "maze-gamma-val2.csv",
-     ("python -m scripts.maze_kinds --split val2 --gamma 0.003 0.01 0.03 --large-limit 25 "
-      "--out docs/maze-gamma-val2.csv --choose"), ["set"] + EVAL_COLS[1:8]),
-    (("Maze gamma, stages 6-15 (rule 7, every set): validation sets of the same kinds at other seeds "
-      "(`--split val`)"), "maze-gamma-val.csv",
+     ("python -m scripts.maze_kinds --split val2 --gamma 0.003 0.01 0.03 --large-limit 25 --out docs/maze-gamma-val2.csv "
+      "--choose"), ["set"] + EVAL_COLS[1:8]),
+    ("Maze gamma, stages 6-15 (rule 7, every set): the same kinds at other seeds (`--split val`)", "maze-gamma-val.csv",
      ("python -m scripts.maze_kinds --split val --sets mixed-6 dfs-10 wilson-10 loops-10 md-dfs-10 "
       "md-dfs_percolation-10 --gamma 0.0003 0.001 0.003 0.01 --out docs/maze-gamma-val.csv --choose --rule every-set"),
      ["set"] + EVAL_COLS[1:8]),
@@ -190,11 +180,10 @@ def eb_ratio(rows: list[dict]) -> list[dict]:
     (its rows, the best rate reached at each NFE or below) interpolated in log NFE. Empty
     for EB's own rows; 'above EB' where the row beats every EB point."""
     eb = sorted((float(r["nfe_mean"]), float(r["solve_rate"])) for r in rows if r["label"].startswith("eb "))
-    env, best = [], -1.0
+    env: list[tuple[float, float]] = []
     for nfe, rate in eb:
-        if rate > best:
+        if not env or rate > env[-1][1]:
             env.append((nfe, rate))
-            best = rate
     out = []
     for r in rows:
         rate, nfe, v = float(r["solve_rate"]), float(r["nfe_mean"]), ""

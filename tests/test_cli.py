@@ -304,15 +304,25 @@ def test_choose_pooled_chooses_each_band_and_prints_compact_flags(tmp_path, caps
     capsys.readouterr()
     assert maze_kinds.main(["--choose-from", path]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "--eb-gamma 0.01"
-    # the large band's slack 0: 0.01 fails there and the checkpoint's gamma (0.001 for the shipped file) stays
-    assert maze_kinds.main(["--choose-from", path, "--large-slack", "0"]) == 0
+    # the large band's slack 0: 0.01 fails there and the checkpoint's gamma for that band stays
+    ck = tmp_path / "m.pt"
+    fields = dict(MazeTask(rows=20, cols=20).model_fields("mdm"), any_size=True)
+    save_model(ck, PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields)),
+               vocab=MazeTask().vocab(), meta={"eb_gamma": 0.002, "eb_gamma_from_side": {"12": 0.005}})
+    assert maze_kinds.main(["--choose-from", path, "--large-slack", "0", "--checkpoint", str(ck)]) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert out[-1] == "--eb-gamma 0.01 --eb-gamma-from-side 15=0.001"
-    assert "sides 15 and up: 0.001 (none passes: kept)" in out
+    assert out[-1] == "--eb-gamma 0.01 --eb-gamma-from-side 15=0.005"
+    assert "sides 15 and up: 0.005 (none passes: kept)" in out
+    # a checkpoint that records no gamma leaves nothing to keep: one line, exit 2
+    save_model(ck, PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields)),
+               vocab=MazeTask().vocab(), meta={})
+    assert maze_kinds.main(["--choose-from", path, "--large-slack", "0", "--checkpoint", str(ck)]) == 2
+    assert "no gamma passes and the checkpoint records none" in capsys.readouterr().err
 
 
 def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path, capsys):
     from scripts import maze_kinds
+    from solvers.gamma_rules import choose_pooled
     out, ck = tmp_path / "kinds.csv", tmp_path / "any-size.pt"
     torch.manual_seed(0)
     fields = dict(MazeTask(rows=20, cols=20).model_fields("mdm"), any_size=True)
@@ -334,8 +344,8 @@ def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path, capsys):
                             "--choose"]) == 0
     rows = list(csv.DictReader(val.open()))
     assert [r["label"] for r in rows] == ["topk k=1", "eb gamma=0.1", "eb gamma=0.01"]
-    chosen = capsys.readouterr().out.strip().splitlines()[-1]      # --choose: the rule's gamma, last
-    assert float(chosen) == maze_kinds.choose_gamma(rows)[0]
+    chosen = capsys.readouterr().out.strip().splitlines()[-1]      # --choose: the rule's compact flags, last
+    assert chosen == f"--eb-gamma {choose_pooled(rows, 1, None)[0]:g}"
     v = mz.read_file(str(tmp_path / "v" / "mixed-6.csv"))
     assert v[0].shape == (13, 13) and not all(np.array_equal(a, b) for a, b in zip(q, v))
 
