@@ -1,6 +1,6 @@
 """Fresh maze sets by generator and size, decoded with top-1 and EB: one table.
 
-    python -m scripts.maze_kinds --out docs/maze-kinds.csv
+    python -m scripts.maze_kinds --out k.csv      # docs/results.md: the commands behind its two tables
 
 Makes each set below with a seed that no shipped set, training pool or validation set
 uses (``puzzles.generate`` for ours, ``scripts.maze_dataset_sets`` for maze-dataset's own
@@ -168,7 +168,7 @@ def set_gammas(given: list[float] | None, checkpoint: str | None, names: list[st
 
 def _parser() -> Parser:
     ap = Parser(prog="python -m scripts.maze_kinds", description=__doc__.split("\n")[0], epilog=__doc__)
-    ap.add_argument("--out", help="the gathered CSV (docs/maze-kinds.csv for the docs' table)")
+    ap.add_argument("--out", help="the gathered CSV (one row per set and decoding)")
     ap.add_argument("--checkpoint", default=None, help="MDM checkpoint (default: the shipped maze-mdm.pt)")
     ap.add_argument("--gamma", type=float, nargs="+", default=None,
                     help="EB gamma, one EB row per value (default: the checkpoint's gamma chosen on validation "
