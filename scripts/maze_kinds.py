@@ -57,13 +57,12 @@ SETS = {
 #: added to every set's seed for each split; the sets' seeds are 4041-5100, and
 #: maze-dataset's item i takes seed + i (i < count), so no two splits share a seed
 VAL_OFFSETS = {"test": 0, "val": 10000, "val2": 20000}
-VAL_OFFSET = VAL_OFFSETS["val"]
 #: sets of this side and up form the large band of ``--rule pooled`` and take ``--large-limit``
 LARGE_SIDE = 15
 
 
 def set_flags(name: str, split: str) -> list[str]:
-    """The generator flags of set ``name`` in ``split`` ("test": the table's, "val": other seeds)."""
+    """The generator flags of set ``name`` in ``split`` ("test": the table's; "val", "val2": other seeds)."""
     flags = SETS[name][1].split()
     i = flags.index("--seed") + 1
     flags[i] = str(int(flags[i]) + VAL_OFFSETS[split])
@@ -130,11 +129,9 @@ def report_pooled(rows: list[dict], slacks: tuple[float, float], meta: dict) -> 
             raise ValueError(f"{name}: no gamma passes and the checkpoint records none to keep")
         print(f"{name}: {g:g}" + ("" if any(t["passes"] for t in table.values()) else " (none passes: kept)"))
         chosen[large] = g
-    small, large = chosen.get(False), chosen.get(True)
-    if small is None or small == large:
-        print(f"--eb-gamma {large:g}" if small is None else f"--eb-gamma {small:g}")
-    else:
-        print(f"--eb-gamma {small:g}" + ("" if large is None else f" --eb-gamma-from-side {LARGE_SIDE}={large:g}"))
+    base, large = chosen.get(False, chosen.get(True)), chosen.get(True)
+    band = "" if large in (None, base) else f" --eb-gamma-from-side {LARGE_SIDE}={large:g}"
+    print(f"--eb-gamma {base:g}{band}")
 
 
 def report_choice(rows: list[dict], a, meta: dict | None) -> None:

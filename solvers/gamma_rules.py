@@ -19,8 +19,8 @@ import math
 GUARD_POINTS = 5.0
 
 
-def solved_counts(rows: list[dict]) -> tuple[dict[str, int], dict[str, dict[float, int]], dict[str, int]]:
-    """(top-1's solved count per set, EB's per set and gamma, mazes per set).
+def solved_counts(rows: list[dict]) -> tuple[dict[str, int], dict[str, dict[float, int]], dict[str, int], list[float]]:
+    """(top-1's solved count per set, EB's per set and gamma, mazes per set, the gammas, smallest first).
     ValueError when there are no EB rows, or a set lacks top-1 or one of the gammas."""
     top: dict[str, int] = {}
     eb: dict[str, dict[float, int]] = {}
@@ -41,15 +41,14 @@ def solved_counts(rows: list[dict]) -> tuple[dict[str, int], dict[str, dict[floa
         for name, by in eb.items():
             if name not in top or g not in by:
                 raise ValueError(f"set {name}: needs a top-1 row and an EB row at gamma {g:g}")
-    return top, eb, size
+    return top, eb, size, gammas
 
 
 def choose_every_set(rows: list[dict], slack: int = 1) -> tuple[float, dict[float, int], bool]:
     """Rule 7: (the chosen gamma, each gamma's worst deficit (EB's solved count minus top-1's,
     the minimum over the sets), whether the chosen one passes: worst deficit >= -slack).
     When none passes, the smallest worst deficit, the larger gamma on a tie."""
-    top, eb, _ = solved_counts(rows)
-    gammas = sorted({g for by in eb.values() for g in by})
+    top, eb, _, gammas = solved_counts(rows)
     worst = {g: min(by[g] - top[name] for name, by in eb.items()) for g in gammas}
     passing = [g for g in gammas if worst[g] >= -slack]
     if passing:
@@ -66,11 +65,11 @@ def pooled_table(rows: list[dict], slack_points: float) -> dict[float, dict]:
     """Rule 8, per gamma: ``deficit`` (EB's pooled solved count minus top-1's), ``allowed``
     (floor(slack_points% of the pooled mazes)), ``tripped`` (sets under top-1 by more than
     ``guard_mazes``) and ``passes``."""
-    top, eb, size = solved_counts(rows)
+    top, eb, size, gammas = solved_counts(rows)
     total = sum(size[name] for name in eb)
     allowed = math.floor(slack_points / 100 * total + 1e-9)
     out = {}
-    for g in sorted({g for by in eb.values() for g in by}):
+    for g in gammas:
         deficit = sum(by[g] - top[name] for name, by in eb.items())
         tripped = sorted(name for name, by in eb.items() if by[g] - top[name] < -guard_mazes(size[name]))
         out[g] = {"deficit": deficit, "allowed": allowed, "tripped": tripped,
