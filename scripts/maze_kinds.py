@@ -24,7 +24,8 @@ default, runs/RULE-gamma8.txt): apart for the sets of sides up to 10 and of 15 a
 largest gamma whose EB, summed over the band's sets, solves at least top-1's sum minus
 ``--slack`` points (``--large-slack`` for the large band) of the band's mazes, with no set
 more than 5 points under top-1; when none passes, the checkpoint's gamma for the band
-stays. The last line of stdout is the ``scripts.compact`` flags that record the choice.
+stays; a band with no sets keeps the gamma it decodes at now. The last line of stdout is
+the ``scripts.compact`` flags that record both bands.
 ``--rule every-set`` (rule 7, stages 6-15): the largest gamma whose EB solves at least
 top-1's count minus ``--slack`` on every set; last line, the gamma. ``--choose-from CSV``
 applies the rule to a CSV this command wrote before, without decoding.
@@ -112,7 +113,8 @@ def report_every_set(rows: list[dict], slack: int) -> None:
 
 def report_pooled(rows: list[dict], slacks: tuple[float, float], meta: dict) -> None:
     """Rule 8 per band: each gamma's pooled deficit and guard, the band's gamma, and last the
-    ``scripts.compact`` flags that record the choice (a band with no rows keeps nothing)."""
+    ``scripts.compact`` flags that record both bands (a band with no rows keeps the gamma it
+    decodes at now; both are named, as ``scripts.compact`` keeps a band it is not given)."""
     chosen = {}
     for large, slack in zip((False, True), slacks):
         band = [r for r in rows if (set_side(r["set"]) >= LARGE_SIDE) == large]
@@ -129,9 +131,9 @@ def report_pooled(rows: list[dict], slacks: tuple[float, float], meta: dict) -> 
             raise ValueError(f"{name}: no gamma passes and the checkpoint records none to keep")
         print(f"{name}: {g:g}" + ("" if any(t["passes"] for t in table.values()) else " (none passes: kept)"))
         chosen[large] = g
-    base, large = chosen.get(False, chosen.get(True)), chosen.get(True)
-    band = "" if large in (None, base) else f" --eb-gamma-from-side {LARGE_SIDE}={large:g}"
-    print(f"--eb-gamma {base:g}{band}")
+    small = chosen.get(False, band_gamma(meta, LARGE_SIDE - 1))
+    large = chosen.get(True, band_gamma(meta, LARGE_SIDE))
+    print(f"--eb-gamma {small:g} --eb-gamma-from-side {LARGE_SIDE}={large:g}")
 
 
 def report_choice(rows: list[dict], a, meta: dict | None) -> None:
@@ -154,13 +156,15 @@ def set_gammas(given: list[float] | None, checkpoint: str | None, names: list[st
     sampler's default when it records none). CheckpointError when it cannot be read."""
     if given:
         return {name: list(given) for name in names}
-    from sampling import OPTIONS
     meta = load_checkpoint(checkpoint or pretrained("maze-mdm.pt"))["meta"]
-    out = {}
-    for name in names:
-        g = eb_gamma_for(meta, (set_side(name), set_side(name)))
-        out[name] = [OPTIONS["eb"]().gamma if g is None else g]
-    return out
+    return {name: [band_gamma(meta, set_side(name))] for name in names}
+
+
+def band_gamma(meta: dict, side: int) -> float:
+    """The EB gamma a side x side maze decodes at: the checkpoint's (``meta``) or the sampler's default."""
+    from sampling import OPTIONS
+    g = eb_gamma_for(meta, (side, side))
+    return OPTIONS["eb"]().gamma if g is None else g
 
 
 def _parser() -> Parser:

@@ -112,26 +112,39 @@ def test_choose_from_prints_the_rules_gamma_last(tmp_path, capsys):
     assert capsys.readouterr().out.strip().splitlines()[-1] == "0.01"
     # pooled over one 100-maze set: 1 point is 1 maze, so 0.01 (2 under) fails and 0.001 passes
     assert maze_kinds.main(["--choose-from", path]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1] == "--eb-gamma 0.001"
+    assert capsys.readouterr().out.strip().splitlines()[-1].split()[:2] == ["--eb-gamma", "0.001"]
 
 
 def test_choose_pooled_chooses_each_band_and_prints_compact_flags(tmp_path, capsys):
-    from scripts import maze_kinds
-    path = _kinds_csv(tmp_path, {
-        "dfs-10": {"topk k=1": 90, "eb gamma=0.01": 90, "eb gamma=0.03": 80},
-        "dfs-20": {"topk k=1": 40, "eb gamma=0.01": 39, "eb gamma=0.03": 30}})
-    capsys.readouterr()
-    assert maze_kinds.main(["--choose-from", path]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1] == "--eb-gamma 0.01"
-    # the large band's slack 0: 0.01 fails there and the checkpoint's gamma for that band stays
+    from models.checkpoint import eb_gamma_for, load_checkpoint
+    from scripts import compact, maze_kinds
+    counts = {"dfs-10": {"topk k=1": 90, "eb gamma=0.01": 90, "eb gamma=0.03": 80},
+              "dfs-20": {"topk k=1": 40, "eb gamma=0.01": 39, "eb gamma=0.03": 30}}
+    path = _kinds_csv(tmp_path, counts)
     ck = tmp_path / "m.pt"
     fields = dict(MazeTask(rows=20, cols=20).model_fields("mdm"), any_size=True)
     save_model(ck, PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields)),
-               vocab=MazeTask().vocab(), meta={"eb_gamma": 0.002, "eb_gamma_from_side": {"12": 0.005}})
+               vocab=MazeTask().vocab(), meta={"eb_gamma": 0.002, "eb_gamma_from_side": {"15": 0.005}})
+    capsys.readouterr()
+    assert maze_kinds.main(["--choose-from", path, "--checkpoint", str(ck)]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line == "--eb-gamma 0.01 --eb-gamma-from-side 15=0.01"
+    # the line, given to scripts.compact, records the choice for both bands (the old band is replaced)
+    assert compact.main([str(ck), str(tmp_path / "c.pt"), *line.split()]) == 0
+    meta = load_checkpoint(tmp_path / "c.pt")["meta"]
+    assert (eb_gamma_for(meta, (10, 10)), eb_gamma_for(meta, (20, 20))) == (0.01, 0.01)
+    # the large band's slack 0: 0.01 fails there and the checkpoint's gamma for that band stays
     assert maze_kinds.main(["--choose-from", path, "--large-slack", "0", "--checkpoint", str(ck)]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-1] == "--eb-gamma 0.01 --eb-gamma-from-side 15=0.005"
     assert "sides 15 and up: 0.005 (none passes: kept)" in out
+    # a band with no rows keeps the gamma it decodes at now
+    for only, expected in (("dfs-10", "--eb-gamma 0.01 --eb-gamma-from-side 15=0.005"),
+                           ("dfs-20", "--eb-gamma 0.002 --eb-gamma-from-side 15=0.01")):
+        (tmp_path / only).mkdir()
+        one = _kinds_csv(tmp_path / only, {only: counts[only]})
+        assert maze_kinds.main(["--choose-from", one, "--checkpoint", str(ck)]) == 0
+        assert capsys.readouterr().out.strip().splitlines()[-1] == expected
     # a checkpoint that records no gamma leaves nothing to keep: one line, exit 2
     save_model(ck, PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields)),
                vocab=MazeTask().vocab(), meta={})
@@ -140,6 +153,7 @@ def test_choose_pooled_chooses_each_band_and_prints_compact_flags(tmp_path, caps
 
 
 def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path, capsys):
+    from sampling import OPTIONS
     from scripts import maze_kinds
     from solvers.gamma_rules import choose_pooled
     out, ck = tmp_path / "kinds.csv", tmp_path / "any-size.pt"
@@ -164,7 +178,8 @@ def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path, capsys):
     rows = list(csv.DictReader(val.open()))
     assert [r["label"] for r in rows] == ["topk k=1", "eb gamma=0.1", "eb gamma=0.01"]
     chosen = capsys.readouterr().out.strip().splitlines()[-1]      # --choose: the rule's compact flags, last
-    assert chosen == f"--eb-gamma {choose_pooled(rows, 1, None)[0]:g}"
+    default = OPTIONS["eb"]().gamma         # the checkpoint records none: 20x20 stays at the sampler's
+    assert chosen == f"--eb-gamma {choose_pooled(rows, 1, None)[0]:g} --eb-gamma-from-side 15={default:g}"
     v = mz.read_file(str(tmp_path / "v" / "mixed-6.csv"))
     assert v[0].shape == (13, 13) and not all(np.array_equal(a, b) for a, b in zip(q, v))
 
