@@ -33,8 +33,7 @@ HEADERS = {"model": "model", "label": "decoding", "n": "n", "solve_rate": "solve
 RIVAL_COLS = ["label", "n", "solve_rate", "ci", "nfe_mean", "nfe_per_depth", "eb_ratio"]
 
 _EVAL = "python -m scripts.evaluate"
-_PREV = "git checkout 2e73e3d && "     #: tables of the maze-mdm.pt that stage 4 replaced (its commit)
-_S15 = "git checkout 6fa14f3 && "      #: tables of stage 15, the maze-mdm.pt that stage 16 replaced (its last commit)
+_PREV, _S15 = "git checkout 2e73e3d && ", "git checkout 6fa14f3 && "  #: maze-mdm.pt before stage 4; stage 15
 #: EB gamma of the maze tables by side: the shipped maze-mdm.pt's (rule 8; tests/test_shipped.py checks they agree)
 MAZE_GAMMA = {6: "0.03", 10: "0.03", 15: "0.003", 20: "0.003"}
 MAZE_EB_ALSO = ("0.01",)  #: another EB point in the maze tables (the sampler's default), smallest gamma first
@@ -76,14 +75,13 @@ TABLES = [
       "0.003: not measured yet"), "maze-kinds-shipped.csv",
      ("python -m scripts.maze_kinds --sets mixed-4 mixed-6 dfs-10 wilson-10 loops-10 md-dfs-10 "
       "md-dfs_percolation-10 dfs-15 --out docs/maze-kinds-shipped.csv"), ["set"] + EVAL_COLS[1:]),
-    (("Mazes by generator and size, stage 15: the same fresh sets, top-1 and EB at 0.001 (rule 7's gamma, "
-      "shipped until stop 45; 15x15 and 20x20: the first 50 of 100)"), "maze-kinds.csv",
-     f"{_S15}python -m scripts.maze_kinds --gamma 0.001 --out docs/maze-kinds.csv", ["set"] + EVAL_COLS[1:]),
+    (("Mazes by generator and size, stage 15: the same fresh sets, top-1 and EB at 0.001 (rule 7's gamma, shipped "
+      "until stop 45; 15x15 and 20x20: the first 50 of 100)"), "maze-kinds.csv", (f"{_S15}python -m scripts.maze_kinds "
+     "--gamma 0.001 --out docs/maze-kinds.csv"), ["set"] + EVAL_COLS[1:]),
     (("Maze gamma, chosen here (rule 8, pooled, from stop 45; stage 15, whose gammas stage 16 kept): fresh "
       "validation sets of the same kinds (`--split val2`; 15x15 and 20x20: the first 25; the rule in docs/models.md)"),
-     "maze-gamma-val2.csv",
-     (f"{_S15}python -m scripts.maze_kinds --split val2 --gamma 0.003 0.01 0.03 --large-limit 25 --out docs/maze-gamma-val2.csv "
-      "--choose"), ["set"] + EVAL_COLS[1:8]),
+     "maze-gamma-val2.csv", (f"{_S15}python -m scripts.maze_kinds --split val2 --gamma 0.003 0.01 0.03 --large-limit 25 "
+                            "--out docs/maze-gamma-val2.csv --choose"), ["set"] + EVAL_COLS[1:8]),
     ("Maze gamma, stages 6-15 (rule 7, every set): the same kinds at other seeds (`--split val`)", "maze-gamma-val.csv",
      (f"{_S15}python -m scripts.maze_kinds --split val --sets mixed-6 dfs-10 wilson-10 loops-10 md-dfs-10 "
       "md-dfs_percolation-10 --gamma 0.0003 0.001 0.003 0.01 --out docs/maze-gamma-val.csv --choose --rule every-set"),
