@@ -145,7 +145,7 @@ FLOORS = [
 def test_docs_maze_gamma_is_the_checkpoints():
     # the solvers take each size's gamma from the checkpoint; the docs' tables from MAZE_GAMMA
     from models.checkpoint import eb_gamma_for, load_checkpoint, pretrained
-    from scripts.results import MAZE_GAMMA, MAZE_SEARCH_GAMMA
+    from scripts.tables import MAZE_GAMMA, MAZE_SEARCH_GAMMA
     meta = load_checkpoint(pretrained("maze-mdm.pt"))["meta"]
     assert {side: eb_gamma_for(meta, (side, side)) for side in MAZE_GAMMA} \
         == {side: float(g) for side, g in MAZE_GAMMA.items()}
