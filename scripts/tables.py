@@ -48,8 +48,8 @@ TABLES = [
         ("15x15 (first 100)", "test-15.csv", "-15", " --limit 100", 15),
         ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50", 20))
 ] + [
-    (("Mazes by generator and size, at the shipped gammas (rule 8: 0.03 under 15x15, 0.003 from it): fresh "
-      "sets made and decoded by `scripts.maze_kinds`, seeds in its source; 15x15 and 20x20: the first 50 of 100"),
+    ((f"Mazes by generator and size, at the shipped gammas (rule 8: {MAZE_GAMMA[10]} under 15x15, {MAZE_GAMMA[15]} "
+      "from it): fresh sets made and decoded by `scripts.maze_kinds`, seeds in its source; 15x15 and 20x20: the first 50 of 100"),
      "maze-kinds-shipped.csv", "python -m scripts.maze_kinds --out docs/maze-kinds-shipped.csv", ["set"] + EVAL_COLS[1:]),
     (("Mazes by generator and size, stage 15: the same fresh sets, top-1 and EB at 0.001 (rule 7's gamma, shipped "
       "until stop 45; 15x15 and 20x20: the first 50 of 100)"), "maze-kinds.csv", (f"{_S15}python -m scripts.maze_kinds "
