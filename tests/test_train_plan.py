@@ -86,6 +86,18 @@ def test_step_plan_fits_the_budget_and_never_exceeds_steps():
     assert off.update(50, 1e9) == 77            # no budget: the config's steps
 
 
+def test_step_plan_leaves_pauses_out_of_the_rate():
+    """An in-run evaluation between two steps costs budget, not step rate: without the
+    pause the window would read 2 steps in 31 s and plan almost nothing more."""
+    cfg = TrainConfig(steps=10_000, time_budget=10.0, warmup=10)    # 600 s
+    plan = StepPlan(cfg, t_start=0.0, window=60.0)
+    for step in range(1, 101):                  # 1 step per second
+        plan.update(step, float(step))
+    plan.pause(30.0)                            # evaluated from t=100 to t=130
+    assert plan.update(101, 131.0) == 101 + (600 - 131)     # still 1 step/s over the 469 s left
+    assert plan.update(102, 132.0) == 102 + (600 - 132)
+
+
 def test_cosine_ends_at_the_planned_total():
     cfg = TrainConfig(steps=1000, warmup=0, lr=1.0, min_lr_frac=0.1)
     assert lr_at(cfg, 100, total=100) == pytest.approx(0.1)

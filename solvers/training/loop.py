@@ -92,6 +92,11 @@ class StepPlan:
         self.total = cfg.steps
         self.marks: deque[tuple[float, int]] = deque()
 
+    def pause(self, seconds: float) -> None:
+        """Leave ``seconds`` of work that is not training (an in-run evaluation, a save) out of
+        the step rate: the window's marks move forward by it. It still counts against the budget."""
+        self.marks = deque((t + seconds, s) for t, s in self.marks)
+
     def update(self, step: int, now: float) -> int:
         if not self.cfg.time_budget:
             return self.total
@@ -131,11 +136,13 @@ def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
             if run.plan.update(run.step, time.time()) != bar.total:
                 bar.total = run.plan.total
                 bar.refresh()
+            t1 = time.time()
             entry = run.validate(lv)
             if entry is not None:
                 tqdm.write(json.dumps(entry), file=sys.stderr)
             if run.step % cfg.save_every == 0 or run.step == run.plan.total or entry is not None:
                 run.save()
+            run.plan.pause(time.time() - t1)        # an evaluation's minutes would halve the planned steps
             if (cfg.minutes and time.time() - t_run > 60 * cfg.minutes) or \
                     (cfg.stop_after and run.step - first_step >= cfg.stop_after):
                 run.save()
