@@ -93,8 +93,7 @@ class StepPlan:
         self.marks: deque[tuple[float, int]] = deque()
 
     def pause(self, seconds: float) -> None:
-        """Leave ``seconds`` of work that is not training (an in-run evaluation, a save) out of
-        the step rate: the window's marks move forward by it. It still counts against the budget."""
+        """Leave ``seconds`` of non-training work out of the step rate (not out of the budget)."""
         self.marks = deque((t + seconds, s) for t, s in self.marks)
 
     def update(self, step: int, now: float) -> int:
