@@ -54,10 +54,14 @@ TABLES = [
     (("Mazes by generator and size, stage 15: the same fresh sets, top-1 and EB at 0.001 (rule 7's gamma, shipped "
       "until stop 45; 15x15 and 20x20: the first 50 of 100)"), "maze-kinds.csv", (f"{_S15}python -m scripts.maze_kinds "
      "--gamma 0.001 --out docs/maze-kinds.csv"), ["set"] + EVAL_COLS[1:]),
-    (("Maze gamma, chosen here (rule 8, pooled, from stop 45; stage 15, whose gammas stage 16 kept): fresh "
-      "validation sets of the same kinds (`--split val2`; 15x15 and 20x20: the first 25; the rule in docs/models.md)"),
-     "maze-gamma-val2.csv", (f"{_S15}python -m scripts.maze_kinds --split val2 --gamma 0.003 0.01 0.03 --large-limit 25 "
-                            "--out docs/maze-gamma-val2.csv --choose"), ["set"] + EVAL_COLS[1:8]),
+] + [
+    ((f"Maze gamma, chosen here (rule 8, pooled; {who}): validation sets of the by-generator kinds (`--split val2`; "
+     "15x15 and 20x20: the first 25; the rule in docs/models.md)"), f"maze-gamma-val2{suffix}.csv",
+     (f"{pin}python -m scripts.maze_kinds --split val2 --gamma 0.003 0.01 0.03 --large-limit 25 "
+      f"--out docs/maze-gamma-val2{suffix}.csv --choose"), ["set"] + EVAL_COLS[1:8])
+    for who, suffix, pin in (("stage 16, the shipped file, stop 47: it keeps 0.03 and 0.003", "", ""),
+                             ("stage 15, stop 45, the sets' first decoding", "-stage15", _S15))
+] + [
     ("Maze gamma, stages 6-15 (rule 7, every set): the same kinds at other seeds (`--split val`)", "maze-gamma-val.csv",
      (f"{_S15}python -m scripts.maze_kinds --split val --sets mixed-6 dfs-10 wilson-10 loops-10 md-dfs-10 "
       "md-dfs_percolation-10 --gamma 0.0003 0.001 0.003 0.01 --out docs/maze-gamma-val.csv --choose --rule every-set"),
