@@ -12,8 +12,8 @@ gathers the rows into one CSV with a ``set`` column. The sets are written under
 issue's target kinds: DFS (one long winding path), Wilson, loops whose shortest paths may
 tie, 4x4 to 20x20. Nothing was trained or tuned on them.
 
-``--split val`` (and ``val2``) makes the same kinds with other seeds (each seed plus
-``VAL_OFFSETS[split]``, work dir runs/kinds-val or runs/kinds-val2) for choosing a gamma;
+``--split val`` (and ``val2``, ``val3``) makes the same kinds with other seeds (each seed
+plus ``VAL_OFFSETS[split]``, work dir runs/kinds-SPLIT) for choosing a gamma;
 several ``--gamma`` values give one EB row per value:
 
     python -m scripts.maze_kinds --split val2 --gamma 0.003 0.01 0.03 --large-limit 25 \
@@ -25,7 +25,8 @@ largest gamma whose EB, summed over the band's sets, solves at least top-1's sum
 ``--slack`` points (``--large-slack`` for the large band) of the band's mazes, with no set
 more than 5 points under top-1; when none passes, the checkpoint's gamma for the band
 stays; a band with no sets keeps the gamma it decodes at now. The last line of stdout is
-the ``scripts.compact`` flags that record both bands.
+the ``scripts.compact`` flags that record both bands. ``--bands 15 20`` splits the large
+band in two (15 to 19, 20 up), each with its own gamma.
 ``--rule every-set`` (rule 7, stages 6-15): the largest gamma whose EB solves at least
 top-1's count minus ``--slack`` on every set; last line, the gamma. ``--choose-from CSV``
 applies the rule to a CSV this command wrote before, without decoding.
@@ -57,7 +58,7 @@ SETS = {
 
 #: added to every set's seed for each split; the sets' seeds are 4041-5100, and
 #: maze-dataset's item i takes seed + i (i < count), so no two splits share a seed
-VAL_OFFSETS = {"test": 0, "val": 10000, "val2": 20000}
+VAL_OFFSETS = {"test": 0, "val": 10000, "val2": 20000, "val3": 30000}
 #: sets of this side and up form the large band of ``--rule pooled`` and take ``--large-limit``
 LARGE_SIDE = 15
 
@@ -111,17 +112,27 @@ def report_every_set(rows: list[dict], slack: int) -> None:
     print(f"{g:g}")
 
 
-def report_pooled(rows: list[dict], slacks: tuple[float, float], meta: dict) -> None:
-    """Rule 8 per band: each gamma's pooled deficit and guard, the band's gamma, and last the
-    ``scripts.compact`` flags that record both bands (a band with no rows keeps the gamma it
-    decodes at now; both are named, as ``scripts.compact`` keeps a band it is not given)."""
+def band_name(lo: int | None, hi: int | None) -> str:
+    """How a band of sides [lo, hi) is printed (``None``: open on that end)."""
+    if lo is None:
+        return f"sides under {hi}"
+    return f"sides {lo} and up" if hi is None else f"sides {lo} to {hi - 1}"
+
+
+def report_pooled(rows: list[dict], slacks: tuple[float, float], meta: dict,
+                  starts: tuple[int, ...] = (LARGE_SIDE,)) -> None:
+    """Rule 8 per band (sides under ``starts[0]``, then from each start to the next): each
+    gamma's pooled deficit and guard, the band's gamma, and last the ``scripts.compact``
+    flags that record every band (a band with no rows keeps the gamma it decodes at now;
+    all are named, as ``scripts.compact`` replaces the bands it is given). The first band
+    takes ``slacks[0]``, the others ``slacks[1]``."""
     chosen = {}
-    for large, slack in zip((False, True), slacks):
-        band = [r for r in rows if (set_side(r["set"]) >= LARGE_SIDE) == large]
+    edges = (None, *starts)
+    for lo, hi in zip(edges, (*starts, None)):
+        band = [r for r in rows if (lo is None or set_side(r["set"]) >= lo) and (hi is None or set_side(r["set"]) < hi)]
         if not band:
             continue
-        side = LARGE_SIDE if large else LARGE_SIDE - 1
-        name = f"sides {LARGE_SIDE} and up" if large else f"sides under {LARGE_SIDE}"
+        side, name, slack = hi - 1 if lo is None else lo, band_name(lo, hi), slacks[lo is not None]
         g, table = choose_pooled(band, slack, eb_gamma_for(meta, (side, side)))
         for k, t in table.items():
             trip = f", over the guard on {', '.join(t['tripped'])}" if t["tripped"] else ""
@@ -130,10 +141,10 @@ def report_pooled(rows: list[dict], slacks: tuple[float, float], meta: dict) -> 
         if g is None:
             raise ValueError(f"{name}: no gamma passes and the checkpoint records none to keep")
         print(f"{name}: {g:g}" + ("" if any(t["passes"] for t in table.values()) else " (none passes: kept)"))
-        chosen[large] = g
-    small = chosen.get(False, band_gamma(meta, LARGE_SIDE - 1))
-    large = chosen.get(True, band_gamma(meta, LARGE_SIDE))
-    print(f"--eb-gamma {small:g} --eb-gamma-from-side {LARGE_SIDE}={large:g}")
+        chosen[lo] = g
+    small = chosen.get(None, band_gamma(meta, starts[0] - 1))
+    bands = " ".join(f"{lo}={chosen.get(lo, band_gamma(meta, lo)):g}" for lo in starts)
+    print(f"--eb-gamma {small:g} --eb-gamma-from-side {bands}")
 
 
 def report_choice(rows: list[dict], a, meta: dict | None) -> None:
@@ -141,7 +152,7 @@ def report_choice(rows: list[dict], a, meta: dict | None) -> None:
     if a.rule == "every-set":
         report_every_set(rows, int(a.slack))
     else:
-        report_pooled(rows, (a.slack, a.large_slack), meta or {})
+        report_pooled(rows, (a.slack, a.large_slack), meta or {}, tuple(a.bands))
 
 
 def rule_meta(a) -> dict | None:
@@ -175,8 +186,8 @@ def _parser() -> Parser:
                     help="EB gamma, one EB row per value (default: the checkpoint's gamma chosen on validation "
                          "for each set's size)")
     ap.add_argument("--split", choices=tuple(VAL_OFFSETS), default="test",
-                    help="test: the table's sets; val, val2: the same kinds with other seeds, for choosing "
-                         "gamma (default test)")
+                    help="test: the table's sets; val, val2, val3: the same kinds with other seeds, for "
+                         "choosing gamma (default test)")
     ap.add_argument("--count", type=int, default=100, help="mazes per set (default 100)")
     ap.add_argument("--large-limit", type=int, default=50,
                     help="decode only the first N of each 15x15 and 20x20 set (default 50: top-1 there "
@@ -195,7 +206,10 @@ def _parser() -> Parser:
     ap.add_argument("--slack", type=float, default=1,
                     help="pooled: points of the band's mazes; every-set: mazes per set (default 1)")
     ap.add_argument("--large-slack", type=float, default=2,
-                    help="pooled: points for the band of sides 15 and up (default 2, issue 25's 20x20 target)")
+                    help="pooled: points for the bands of sides 15 and up (default 2, issue 25's 20x20 target)")
+    ap.add_argument("--bands", type=int, nargs="+", default=[LARGE_SIDE], metavar="SIDE",
+                    help="pooled: where the bands start above the first (default 15: under 15, and 15 up; "
+                         "15 20: under 15, 15 to 19, 20 up); each band gets its own gamma")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     return ap
 
@@ -220,6 +234,9 @@ def main(argv=None) -> int:
     for flag, v in (("--slack", a.slack), ("--large-slack", a.large_slack)):
         if v < 0:
             return fail(f"{flag}: must be >= 0, got {v:g}")
+    if a.bands != sorted(set(a.bands)) or a.bands[0] < 5:
+        return fail(f"--bands: sides in increasing order, each >= 5 (the smallest mazes are 4x4), got "
+                    f"{' '.join(map(str, a.bands))}")
     if a.rule == "every-set" and a.slack != int(a.slack):
         return fail(f"--slack: --rule every-set counts mazes, give a whole number, got {a.slack:g}")
     if a.choose_from:

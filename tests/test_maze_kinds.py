@@ -152,6 +152,36 @@ def test_choose_pooled_chooses_each_band_and_prints_compact_flags(tmp_path, caps
     assert "no gamma passes and the checkpoint records none" in capsys.readouterr().err
 
 
+def test_choose_pooled_with_three_bands_chooses_each_apart(tmp_path, capsys):
+    """--bands 15 20: 15x15 and 20x20 each get their own gamma; the printed line records all three."""
+    from models.checkpoint import eb_gamma_for, load_checkpoint
+    from scripts import compact, maze_kinds
+    counts = {"dfs-10": {"topk k=1": 90, "eb gamma=0.01": 90, "eb gamma=0.03": 80},
+              "dfs-15": {"topk k=1": 60, "eb gamma=0.01": 57, "eb gamma=0.03": 56},
+              "dfs-20": {"topk k=1": 40, "eb gamma=0.01": 40, "eb gamma=0.03": 39},
+              "loops-20": {"topk k=1": 50, "eb gamma=0.01": 49, "eb gamma=0.03": 50}}
+    path = _kinds_csv(tmp_path, counts)
+    ck = tmp_path / "m.pt"
+    fields = dict(MazeTask(rows=20, cols=20).model_fields("mdm"), any_size=True)
+    save_model(ck, PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields)),
+               vocab=MazeTask().vocab(), meta={"eb_gamma": 0.002, "eb_gamma_from_side": {"15": 0.005}})
+    capsys.readouterr()
+    assert maze_kinds.main(["--choose-from", path, "--checkpoint", str(ck), "--bands", "15", "20"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    # 15 to 19: 3 under of 100 (allowed 2) at both: the checkpoint's 0.005 stays; 20 up: 0.03 is 1 under of 200
+    assert "sides 15 to 19: 0.005 (none passes: kept)" in out and "sides 20 and up: 0.03" in out
+    assert out[-1] == "--eb-gamma 0.01 --eb-gamma-from-side 15=0.005 20=0.03"
+    assert compact.main([str(ck), str(tmp_path / "c.pt"), *out[-1].split()]) == 0
+    meta = load_checkpoint(tmp_path / "c.pt")["meta"]
+    assert [eb_gamma_for(meta, (s, s)) for s in (10, 15, 19, 20)] == [0.01, 0.005, 0.005, 0.03]
+    # two bands (the default) pool 15x15 with 20x20: 4 under of 300 at 0.01 and 0.03 (allowed 6), guard 5
+    assert maze_kinds.main(["--choose-from", path, "--checkpoint", str(ck)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "--eb-gamma 0.01 --eb-gamma-from-side 15=0.03"
+    for bad in (["20", "15"], ["15", "15"], ["4"]):
+        assert maze_kinds.main(["--choose-from", path, "--checkpoint", str(ck), "--bands", *bad]) == 2
+        assert "--bands: sides in increasing order" in capsys.readouterr().err
+
+
 def test_maze_kinds_makes_decodes_and_gathers_each_set(tmp_path, capsys):
     from sampling import OPTIONS
     from scripts import maze_kinds
