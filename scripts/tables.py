@@ -12,8 +12,8 @@ RIVAL_COLS = ["label", "n", "solve_rate", "ci", "nfe_mean", "nfe_per_depth", "eb
 _EVAL = "python -m scripts.evaluate"
 _PREV = "git checkout 2e73e3d && "  #: the maze-mdm.pt before stage 4
 _S15 = "git checkout 6fa14f3 && "   #: maze stage 15
-#: EB gamma of the maze tables by side: the shipped maze-mdm.pt's (rule 8; tests/test_shipped.py checks they agree)
-MAZE_GAMMA = {6: "0.03", 10: "0.03", 15: "0.003", 20: "0.003"}
+#: EB gamma of the maze tables by side: the shipped maze-mdm.pt's (rules 8 and 9; tests/test_shipped.py checks)
+MAZE_GAMMA = {6: "0.03", 10: "0.03", 15: "0.003", 20: "0.03"}
 MAZE_EB_ALSO = ("0.01",)  #: another EB point in the maze tables (the sampler's default), smallest gamma first
 MAZE_BUDGET = 400        #: the maze tables' search budget: the CLI default, above plain EB's cost at 20x20
 #: EB gamma inside the maze tables' best-first search: the shipped maze-mdm.pt's search gamma, chosen on
@@ -48,8 +48,8 @@ TABLES = [
         ("15x15 (first 100)", "test-15.csv", "-15", " --limit 100", 15),
         ("20x20 (first 50)", "test-20.csv", "-20", " --limit 50", 20))
 ] + [
-    ((f"Mazes by generator and size, at the shipped gammas (rule 8: {MAZE_GAMMA[10]} under 15x15, {MAZE_GAMMA[15]} "
-      "from it): fresh sets made and decoded by `scripts.maze_kinds`, seeds in its source; 15x15 and 20x20: the first 50 of 100"),
+    ((f"Mazes by generator and size, at the shipped gammas ({MAZE_GAMMA[10]} under 15x15, {MAZE_GAMMA[15]} to 19x19: "
+      f"rule 8; {MAZE_GAMMA[20]} from 20x20: rule 9): fresh sets made and decoded by `scripts.maze_kinds`, seeds in its source; 15x15 and 20x20: the first 50 of 100"),
      "maze-kinds-shipped.csv", "python -m scripts.maze_kinds --out docs/maze-kinds-shipped.csv", ["set"] + EVAL_COLS[1:]),
     (("Mazes by generator and size, stage 15: the same fresh sets, top-1 and EB at 0.001 (rule 7's gamma, shipped "
       "until stop 45; 15x15 and 20x20: the first 50 of 100)"), "maze-kinds.csv", (f"{_S15}python -m scripts.maze_kinds "
@@ -62,6 +62,11 @@ TABLES = [
     for who, suffix, pin in (("stage 16, the shipped file, stop 47: it keeps 0.03 and 0.003", "", ""),
                              ("stage 15, stop 45, the sets' first decoding", "-stage15", _S15))
 ] + [
+    (("Maze gamma from 20x20, chosen here (rule 9, stop 47: the large band split at 20x20, decided on fresh "
+      "`--split val3` sets of the two 20x20 kinds, the first 25 of each; the rule in docs/models.md)"),
+     "maze-gamma-val3.csv", ("python -m scripts.maze_kinds --split val3 --sets dfs-20 loops-20 --gamma 0.003 0.01 "
+                             "0.03 --large-limit 25 --bands 15 20 --out docs/maze-gamma-val3.csv --choose"),
+     ["set"] + EVAL_COLS[1:8]),
     ("Maze gamma, stages 6-15 (rule 7, every set): the same kinds at other seeds (`--split val`)", "maze-gamma-val.csv",
      (f"{_S15}python -m scripts.maze_kinds --split val --sets mixed-6 dfs-10 wilson-10 loops-10 md-dfs-10 "
       "md-dfs_percolation-10 --gamma 0.0003 0.001 0.003 0.01 --out docs/maze-gamma-val.csv --choose --rule every-set"),

@@ -279,7 +279,7 @@ CASES = [
     ("maze_kinds", ["--out", "{d}/k.csv", "--large-slack", "-2"], "--large-slack: must be >= 0"),
     ("maze_kinds", ["--out", "{d}/k.csv", "--rule", "every-set", "--slack", "1.5"], "give a whole number"),
     ("maze_kinds", ["--out", "{d}/k.csv", "--rule", "nope"], "invalid choice"),
-    ("maze_kinds", ["--out", "{d}/k.csv", "--split", "val3"], "invalid choice"),
+    ("maze_kinds", ["--out", "{d}/k.csv", "--split", "val9"], "invalid choice"),
     ("maze_kinds", ["--choose-from", "{d}/missing.csv"], "--choose-from {d}/missing.csv: No such file"),
     ("maze_kinds", ["--choose-from", "{d}/empty.csv"], "not a maze_kinds CSV"),
     ("maze_kinds", ["--choose-from", "{d}/m.csv"], "not a maze_kinds CSV"),
