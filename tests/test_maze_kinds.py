@@ -115,16 +115,21 @@ def test_choose_from_prints_the_rules_gamma_last(tmp_path, capsys):
     assert capsys.readouterr().out.strip().splitlines()[-1].split()[:2] == ["--eb-gamma", "0.001"]
 
 
+def _gamma_checkpoint(path, meta):
+    """A tiny any-size maze MDM at ``path`` whose meta records ``meta`` (the rules' fallback gammas)."""
+    fields = dict(MazeTask(rows=20, cols=20).model_fields("mdm"), any_size=True)
+    save_model(path, PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields)),
+               vocab=MazeTask().vocab(), meta=meta)
+    return path
+
+
 def test_choose_pooled_chooses_each_band_and_prints_compact_flags(tmp_path, capsys):
     from models.checkpoint import eb_gamma_for, load_checkpoint
     from scripts import compact, maze_kinds
     counts = {"dfs-10": {"topk k=1": 90, "eb gamma=0.01": 90, "eb gamma=0.03": 80},
               "dfs-20": {"topk k=1": 40, "eb gamma=0.01": 39, "eb gamma=0.03": 30}}
     path = _kinds_csv(tmp_path, counts)
-    ck = tmp_path / "m.pt"
-    fields = dict(MazeTask(rows=20, cols=20).model_fields("mdm"), any_size=True)
-    save_model(ck, PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields)),
-               vocab=MazeTask().vocab(), meta={"eb_gamma": 0.002, "eb_gamma_from_side": {"15": 0.005}})
+    ck = _gamma_checkpoint(tmp_path / "m.pt", {"eb_gamma": 0.002, "eb_gamma_from_side": {"15": 0.005}})
     capsys.readouterr()
     assert maze_kinds.main(["--choose-from", path, "--checkpoint", str(ck)]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
@@ -146,8 +151,7 @@ def test_choose_pooled_chooses_each_band_and_prints_compact_flags(tmp_path, caps
         assert maze_kinds.main(["--choose-from", one, "--checkpoint", str(ck)]) == 0
         assert capsys.readouterr().out.strip().splitlines()[-1] == expected
     # a checkpoint that records no gamma leaves nothing to keep: one line, exit 2
-    save_model(ck, PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields)),
-               vocab=MazeTask().vocab(), meta={})
+    _gamma_checkpoint(ck, {})
     assert maze_kinds.main(["--choose-from", path, "--large-slack", "0", "--checkpoint", str(ck)]) == 2
     assert "no gamma passes and the checkpoint records none" in capsys.readouterr().err
 
@@ -161,10 +165,7 @@ def test_choose_pooled_with_three_bands_chooses_each_apart(tmp_path, capsys):
               "dfs-20": {"topk k=1": 40, "eb gamma=0.01": 40, "eb gamma=0.03": 39},
               "loops-20": {"topk k=1": 50, "eb gamma=0.01": 49, "eb gamma=0.03": 50}}
     path = _kinds_csv(tmp_path, counts)
-    ck = tmp_path / "m.pt"
-    fields = dict(MazeTask(rows=20, cols=20).model_fields("mdm"), any_size=True)
-    save_model(ck, PuzzleTransformer(ModelConfig(kind="mdm", d_model=16, n_layers=1, n_heads=2, **fields)),
-               vocab=MazeTask().vocab(), meta={"eb_gamma": 0.002, "eb_gamma_from_side": {"15": 0.005}})
+    ck = _gamma_checkpoint(tmp_path / "m.pt", {"eb_gamma": 0.002, "eb_gamma_from_side": {"15": 0.005}})
     capsys.readouterr()
     assert maze_kinds.main(["--choose-from", path, "--checkpoint", str(ck), "--bands", "15", "20"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
