@@ -64,6 +64,9 @@ class TrainConfig(Architecture):
                                                "fields must match it.")
     data: str | None = Field(None, description="Train from this dataset file (question+answer) instead of a pool "
                                                "(Sudoku with sudoku_pool mixed: instead of the pool's puzzles).")
+    ema: float = Field(0.0, ge=0, lt=1, description="Decay of an exponential moving average of the weights, "
+                       "updated every step (0: off). The checkpoint holds the average, OUT.raw the step's own weights; "
+                       "in-run validation decodes the average.")
     eval_every: int = Field(500, ge=0, description="Validate every N steps (0: only at the end).")
     eval_size: int = Field(100, ge=0, description="Held-out puzzles decoded at each validation.")
     eval_seed: int = Field(2000, description="Seed of the validation puzzles.")

@@ -9,7 +9,7 @@ import math
 import os
 import sys
 import time
-from collections import deque
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -32,15 +32,9 @@ from solvers.training.data import (
     make_pool,
     shipped_test_keys,
 )
+from solvers.training.schedule import Ema, StepPlan, lr_at
 
-
-def lr_at(cfg: TrainConfig, step: int, total: int | None = None) -> float:
-    """Linear warm-up, then cosine down to min_lr_frac * lr at ``total`` (default cfg.steps)."""
-    total = cfg.steps if total is None else total
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    frac = (step - cfg.warmup) / max(1, total - cfg.warmup)
-    return cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+__all__ = ["Ema", "StepPlan", "TrainConfig", "build_model", "evaluate", "lr_at", "train"]
 
 
 def build_model(cfg: TrainConfig, task) -> PuzzleTransformer:
@@ -80,36 +74,6 @@ def evaluate(model, task, questions, device, precision: str = "fp32") -> dict:
     solved, _ = task.verify(questions, answers)
     model.train()
     return {"solve_rate": float(np.mean(solved)), "nfe_mean": float(st["nfe"].float().mean())}
-
-
-class StepPlan:
-    """The step count a run ends at: ``cfg.steps``, or with ``time_budget`` the steps that
-    fit the budget at the step rate of the last ``window`` seconds (re-planned at every
-    step; never fewer than the steps already run, never more than ``cfg.steps``)."""
-
-    def __init__(self, cfg: TrainConfig, t_start: float, window: float = 60.0):
-        self.cfg, self.t_start, self.window = cfg, t_start, window
-        self.total = cfg.steps
-        self.marks: deque[tuple[float, int]] = deque()
-
-    def pause(self, seconds: float) -> None:
-        """Leave ``seconds`` of non-training work out of the step rate (not out of the budget)."""
-        self.marks = deque((t + seconds, s) for t, s in self.marks)
-
-    def update(self, step: int, now: float) -> int:
-        if not self.cfg.time_budget:
-            return self.total
-        self.marks.append((now, step))
-        while len(self.marks) > 2 and now - self.marks[1][0] >= self.window:
-            self.marks.popleft()
-        left = 60 * self.cfg.time_budget - (now - self.t_start)
-        if left <= 0:
-            self.total = step
-        elif len(self.marks) >= 2:
-            (t0, s0), (t1, s1) = self.marks[0], self.marks[-1]
-            fit = step + int(left * (s1 - s0) / max(t1 - t0, 1e-9))
-            self.total = max(step, min(self.cfg.steps, fit))
-        return self.total
 
 
 def train(cfg: TrainConfig, out: str, *, resume: bool = False) -> int:
@@ -185,6 +149,7 @@ class Run:
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
                                      betas=(0.9, 0.98))
         parent = self._init_from(cfg.init) if cfg.init else None
+        self.ema = Ema(self.model, cfg.ema) if cfg.ema else None
         if resume and self.state_path.exists():
             self._resume()
         self.net = self.model
@@ -221,6 +186,8 @@ class Run:
         try:
             self.model.load_state_dict(st["model"])
             self.opt.load_state_dict(st["optimizer"])
+            if self.ema is not None:
+                self.ema.load_state_dict(st["ema"])
         except (RuntimeError, ValueError, KeyError, TypeError) as e:
             raise UsageError(f"{self.state_path}: cannot resume: the saved weights or optimizer state do not fit "
                              f"this model ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
@@ -262,6 +229,8 @@ class Run:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.opt.step()
+        if self.ema is not None:
+            self.ema.update(self.model)
         lv = loss.item()        # the one wait for the device per step, so dt (and wall) include GPU time
         if not math.isfinite(lv):   # the bad update is never saved: the last checkpoint stays as it was
             kept = (f"the last good checkpoint ({self.out}, step {self.last_saved}) is kept" if self.last_saved
@@ -278,23 +247,33 @@ class Run:
         if self.rank != 0 or self.evalset is None or not (
                 (cfg.eval_every and self.step % cfg.eval_every == 0) or self.step == self.plan.total):
             return None
-        entry = {"step": self.step, "examples": self.examples, "wall_seconds": round(self.wall, 1),
-                 "loss": round(lv, 5), **evaluate(self.model, self.task, self.evalset, self.device, self.precision)}
-        if self.hardset is not None:
-            entry["hard_solve_rate"] = evaluate(self.model, self.task, self.hardset, self.device,
-                                                self.precision)["solve_rate"]
+        with self.shipped() as model:
+            entry = {"step": self.step, "examples": self.examples, "wall_seconds": round(self.wall, 1),
+                     "loss": round(lv, 5), **evaluate(model, self.task, self.evalset, self.device, self.precision)}
+            if self.hardset is not None:
+                entry["hard_solve_rate"] = evaluate(model, self.task, self.hardset, self.device,
+                                                    self.precision)["solve_rate"]
         self.history.append(entry)
         return entry
 
+    def shipped(self):
+        """A context that holds the weights the checkpoint ships: the average with ``ema``."""
+        return self.ema.applied(self.model) if self.ema is not None else nullcontext(self.model)
+
     def save(self) -> None:
-        """The checkpoint (the schedule it ran) and the resume state (rank 0)."""
+        """The checkpoint (the schedule it ran; with ``ema`` the averaged weights, and the
+        step's own in OUT.raw) and the resume state (rank 0)."""
         if self.rank != 0:
             return
         self.last_saved = self.step
         ran = self.cfg.model_copy(update={"steps": self.plan.total}).model_dump(mode="json")
         meta = dict(self.meta, train_config=ran, step=self.step, history=self.history, wall_seconds=self.wall,
                     examples=self.examples)
-        save_model(self.out, self.model, vocab=self.task.vocab(), meta=meta)
+        if self.ema is not None:
+            save_model(str(self.out) + ".raw", self.model, vocab=self.task.vocab(), meta=dict(meta, weights="raw"))
+        with self.shipped() as model:
+            save_model(self.out, model, vocab=self.task.vocab(), meta=meta)
         atomic_save({"model": self.model.state_dict(), "optimizer": self.opt.state_dict(), "step": self.step,
                      "history": self.history, "wall": self.wall, "examples": self.examples,
+                     "ema": None if self.ema is None else self.ema.state_dict(),
                      "train_config": self.cfg.model_dump(mode="json")}, self.state_path)
