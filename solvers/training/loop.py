@@ -34,8 +34,6 @@ from solvers.training.data import (
 )
 from solvers.training.schedule import Ema, StepPlan, lr_at
 
-__all__ = ["Ema", "StepPlan", "TrainConfig", "build_model", "evaluate", "lr_at", "train"]
-
 
 def build_model(cfg: TrainConfig, task) -> PuzzleTransformer:
     fields = task.model_fields(cfg.model)
