@@ -41,6 +41,7 @@ class Task(Protocol):
     depth_name: str                    # "singles depth" / "dead-end depth"
     may_tie: bool                      # reports split solve rates by ``ties``
     RULES: tuple[str, ...]             # rules without forward passes (``rules``)
+    VIEWS: int                         # symmetric views the search may use (``view``); 1: none
 
     def vocab(self) -> list[str]: ...
     @property
@@ -66,3 +67,6 @@ class Task(Protocol):
         """A token row as one character per displayed cell: '.' masked."""
     def answer_cells(self, answer) -> str:
         """A verified answer in the characters of ``cells``."""
+    def view(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where ``VIEWS`` > 1: the k-th symmetry (k < VIEWS; 0 the identity) as (position
+        permutation [L], token map [V]) taking any valid board to a valid board."""

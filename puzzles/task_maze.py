@@ -82,6 +82,7 @@ class MazeTask:
         return mz.conflicts(tokens, self.rows, self.cols)
 
     RULES: ClassVar[tuple[str, ...]] = ()   # no rules for mazes: the conflict check is all there is
+    VIEWS: ClassVar[int] = 1                # no symmetric views for the search to restart in
     depth_name: ClassVar[str] = "dead-end depth"
     may_tie: ClassVar[bool] = True          # loops can make shortest paths tie (``ties``)
 

@@ -131,6 +131,18 @@ class SudokuTask:
         return "".join(self.vocab()[int(v) - 1] if v else "." for v in np.asarray(answer).reshape(-1))
 
     RULES = ("mask", "propagate")
+    VIEWS = 8                               # symmetric views the search may restart in (``view``)
+
+    def view(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k-th fixed symmetry of the grid as a token map: (cell permutation [L], token
+        map [V]); a view of tokens t is ``vmap[t[perm]]``. View 0 is the identity; view k > 0
+        is ``sd.random_symmetry`` drawn from seed k (band, row, stack and column permutations,
+        relabelling, transpose), so a puzzle's views are the same in every run."""
+        L = self.n * self.n
+        if k == 0:
+            return np.arange(L), np.arange(self.n + 1)
+        perm, dmap = sd.random_symmetry(np.random.default_rng(k), self.box)
+        return perm, np.append(dmap[1:].astype(np.int64) - 1, self.mask_id)   # digit d is token d - 1
 
     def rules(self, name: str, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sound deductions on partial token rows [N, L], no model involved: (tokens with

@@ -41,7 +41,7 @@ import itertools
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sampling.core import Clock, Memo, memo_forward, node_logp
 
@@ -54,6 +54,27 @@ class SearchOptions(BaseModel):
     rules: Literal["none", "mask", "propagate"] = Field(
         "none", description="Puzzle rules, no forward passes: none, mask (a filled peer's value gets no "
                             "probability) or propagate (mask, and naked and hidden singles become certain).")
+    search_views: int = Field(1, ge=1, le=8, description="Symmetric views of the puzzle the search may use: "
+                                                          "a puzzle unsolved after --search-restart NFE starts "
+                                                          "again in the next view (the task's ``view``).")
+    search_restart: int | None = Field(None, ge=1, description="NFE each view but the last may use "
+                                                               "(default: the budget split evenly).")
+
+    @model_validator(mode="after")
+    def _views(self):
+        if (self.search_views > 1 or self.search_restart is not None) and not self.search:
+            raise ValueError("search views and restarts (--search-views, --search-restart) apply with --search")
+        if self.search_restart is not None and self.search_views == 1:
+            raise ValueError("--search-restart: applies with --search-views 2 or more")
+        if self.search_views > 1 and self.restart * (self.search_views - 1) >= self.search_budget:
+            raise ValueError(f"--search-restart {self.restart} x {self.search_views - 1} views leaves the last "
+                             f"view nothing of --search-budget {self.search_budget}")
+        return self
+
+    @property
+    def restart(self) -> int:
+        """NFE each view but the last may use."""
+        return self.search_restart or max(1, self.search_budget // self.search_views)
 
 
 def check_decoding(options: dict, guided: dict | None, sampler: str = "eb") -> None:
@@ -77,6 +98,47 @@ def check_rules(rules: str, task_rules: tuple[str, ...]) -> None:
     if rules != "none" and rules not in task_rules:
         raise ValueError(f"rules {rules!r}: this task has no such rules (available: none"
                          f"{''.join(', ' + r for r in task_rules)})")
+
+
+def check_views(views: int, task_views: int) -> None:
+    """``views`` must not exceed the task's (``Task.VIEWS``). ValueError."""
+    if views > task_views:
+        raise ValueError(f"--search-views {views}: this task has {task_views} view"
+                         f"{'s' if task_views > 1 else ' (no symmetries to restart in)'}")
+
+
+def restart_decode(run, x: torch.Tensor, views: list[tuple[torch.Tensor, torch.Tensor]], *, restart: int,
+                   budget: int, mask_id: int, check_fn) -> tuple[torch.Tensor, dict]:
+    """The search in symmetric views of each puzzle, one after another: ``run(x_view,
+    budget)`` (``best_first_decode`` with fresh memos) decodes the rows still unsolved in
+    view k = (perm [S], token map [V]), view tokens ``vmap[x[:, perm]]``, with ``restart``
+    NFE, the last view with what is left of ``budget``. A row is solved when its answer,
+    mapped back, is complete and ``check_fn`` finds no conflict; NFE add up across views,
+    so a row costs at most ``budget``. Returns (x_out, stats) as ``best_first_decode``."""
+    B = x.shape[0]
+    out, nfe = x.clone(), torch.zeros(B, dtype=torch.long)
+    per_step: list[list[int]] = [[] for _ in range(B)]
+    stats = {"backtracks": [0] * B, "branches": [0] * B, "model_seconds": 0.0, "total_seconds": 0.0}
+    todo = torch.arange(B)
+    for k, (perm, vmap) in enumerate(views):
+        o, st = run(vmap[x[todo][:, perm]], restart if k < len(views) - 1 else budget - restart * k)
+        inv = torch.empty_like(vmap)
+        inv[vmap] = torch.arange(len(vmap), device=vmap.device)
+        back = torch.empty_like(o)
+        back[:, perm] = inv[o]
+        out[todo] = back
+        nfe[todo] += st["nfe"]
+        for i, r in enumerate(todo.tolist()):
+            per_step[r] += st["tokens_per_step"][i]
+            for key in ("backtracks", "branches"):
+                stats[key][r] += st[key][i]
+        for key in ("model_seconds", "total_seconds"):
+            stats[key] += st[key]
+        todo = todo[((back == mask_id).any(1) | check_fn(back).to(back.device)).cpu()]
+        if not len(todo):
+            break
+    overhead = stats["total_seconds"] - stats["model_seconds"]
+    return out, {"nfe": nfe, "tokens_per_step": per_step, "overhead_seconds": overhead, **stats}
 
 
 class _Open:

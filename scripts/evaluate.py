@@ -58,7 +58,7 @@ from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
 from puzzles.io import ParseError, atomic_write_text, csv_text
 from puzzles.tasks import TASKS, get_task, read_questions
-from sampling.search import check_rules
+from sampling.search import check_rules, check_views
 from sampling.trace import Trace
 from scripts.points import DEFAULT_POINTS, RIVAL_POINTS, arm_label, label, parse_point
 from scripts.scaling import scaling_report
@@ -135,13 +135,14 @@ def check_flags(a) -> list:
     for spec, (_, _, guided) in zip(specs, points):
         try:
             check_rules((guided or {}).get("rules", "none"), TASKS[a.task].RULES)
+            check_views((guided or {}).get("search_views", 1), TASKS[a.task].VIEWS)
         except ValueError as e:
             raise UsageError(f"--points: bad point {spec!r}: {e}") from None
     check_counts(a)
     if a.trace:
         if len(points) != 1:
             raise UsageError(f"--trace: traces one point; {len(points)} given (pick one with --points)")
-        check_trace(a.trace, a.trace_limit, points[0][0])
+        check_trace(a.trace, a.trace_limit, points[0][0], points[0][2])
         check_output(a.trace, "--trace")
     check_output(a.csv, "--csv")
     check_output(a.plot, "--plot")

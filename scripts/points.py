@@ -38,8 +38,9 @@ def parse_point(spec: str) -> tuple[str, dict, dict | None]:
     except ValueError:
         raise ValueError(f"bad point {spec!r}: expected NAME:KEY=VAL,...") from None
     g = {k: kv.pop(k) for k in list(kv) if k in SearchOptions.model_fields}
-    if "search_budget" in g and g.get("search", "0").lower() in ("0", "false", "no"):
-        raise ValueError(f"bad point {spec!r}: search_budget applies with search=1")
+    for k in ("search_budget", "search_views", "search_restart"):
+        if k in g and g.get("search", "0").lower() in ("0", "false", "no"):
+            raise ValueError(f"bad point {spec!r}: {k} applies with search=1")
     try:
         opts, guided = OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
         check_decoding(opts, guided, name)
@@ -73,4 +74,6 @@ def label(name: str, opts: dict, guided: dict | None = None) -> str:
     if guided:
         out += f" +rules {guided['rules']}" if guided.get("rules", "none") != "none" else ""
         out += f" +best-first {guided['search_budget']}" if guided["search"] else ""
+        if guided.get("search_views", 1) > 1:
+            out += f" views {guided['search_views']}/{SearchOptions(**guided).restart}"
     return out

@@ -15,7 +15,7 @@ from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
 from puzzles.io import ParseError
 from puzzles.tasks import read_questions
-from sampling.search import SearchOptions, check_decoding, check_rules
+from sampling.search import SearchOptions, check_decoding, check_rules, check_views
 from sampling.trace import Trace
 from solvers.decode import DEFAULT_ARM, check_fits, decode, default_checkpoint, puzzle_status, sampler_options
 from solvers.report import print_table, public, summarize, write_report
@@ -43,12 +43,19 @@ OUTPUT_STYLES = {"sudoku": ("ours", "reasoning-gym"), "maze": ("ours", "maze-dat
 
 
 def add_search_flags(ap: argparse.ArgumentParser) -> None:
-    """--search, --search-budget, --rules."""
+    """--search, --search-budget, --search-views, --search-restart, --rules."""
     g = ap.add_argument_group("search and rules (MDM samplers, greedy; see sampling/search.py and docs/search.md)")
     g.add_argument("--search", action="store_true",
                    help="best-first search: the sampler's steps, checked against the puzzle's rules; at a dead end, "
                         "resume at the most probable choice left open (complete: every commit can be undone)")
     g.add_argument("--search-budget", type=int, help="with --search: most NFE per puzzle (default 400)")
+    g.add_argument("--search-views", type=int,
+                   help="with --search: symmetric views of each puzzle (Sudoku: fixed relabellings, row, column "
+                        "and band permutations); a puzzle still unsolved after --search-restart NFE starts again "
+                        "in the next view, all within the budget (default 1: no restart)")
+    g.add_argument("--search-restart", type=int,
+                   help="with --search-views: NFE each view but the last may use (default: the budget split "
+                        "evenly)")
     g.add_argument("--rules", choices=["none", "mask", "propagate"], default="none",
                    help="rules applied without forward passes (Sudoku): mask = a filled peer's value gets no "
                         "probability; propagate = mask, and fill naked and hidden singles (default none: "
@@ -117,7 +124,8 @@ def check_counts(args) -> None:
             raise UsageError(f"{flag}: must be >= {lo}, got {v}")
 
 
-def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[dict, dict | None]:
+def check_args(args, task_name: str, rules_of: tuple[str, ...] = (), views_of: int = 1
+               ) -> tuple[dict, dict | None]:
     """Every flag, before any work: (sampler options, guided-decoding options). UsageError."""
     try:
         opts = sampler_options(args)
@@ -126,19 +134,23 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
     except ValueError as e:
         raise UsageError(str(e)) from None
     guided = None
-    if args.search_budget is not None and not args.search:
-        raise UsageError("--search-budget: applies with --search")
+    given = {k: getattr(args, k) for k in ("search_budget", "search_views", "search_restart")
+             if getattr(args, k, None) is not None}
+    for k in given:
+        if not args.search:
+            raise UsageError(f"--{k.replace('_', '-')}: applies with --search")
     if args.search or args.rules != "none":
         try:
             check_rules(args.rules, rules_of)
         except ValueError as e:
             raise UsageError(f"--rules: {e}") from None
         try:
-            guided = SearchOptions(search=args.search, rules=args.rules,
-                                   **({} if args.search_budget is None else {"search_budget": args.search_budget})
-                                   ).model_dump()
+            guided = SearchOptions(search=args.search, rules=args.rules, **given).model_dump()
+            check_views(guided["search_views"], views_of)
         except ValidationError as e:
             raise UsageError(option_error(e)) from None
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     try:
         check_decoding(opts, guided, args.sampler)
     except ValueError as e:
@@ -146,15 +158,15 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = ()) -> tuple[di
     check_counts(args)
     if args.output_format != OUTPUT_STYLES[task_name][0] and (not args.output or not args.output.endswith(".txt")):
         raise UsageError(f"--output-format {args.output_format}: a .txt --output file is needed for that layout")
-    check_trace(args.trace, args.trace_limit, args.sampler)
+    check_trace(args.trace, args.trace_limit, args.sampler, guided)
     for flag in ("output", "report", "trace"):
         if getattr(args, flag):
             check_output(getattr(args, flag), f"--{flag}")
     return opts, guided
 
 
-def check_trace(trace: str | None, trace_limit: int, sampler: str) -> None:
-    """--trace: a .html or .json file and an MDM sampler. UsageError."""
+def check_trace(trace: str | None, trace_limit: int, sampler: str, guided: dict | None = None) -> None:
+    """--trace: a .html or .json file, an MDM sampler and one view. UsageError."""
     if trace_limit < 1:
         raise UsageError(f"--trace-limit: must be >= 1, got {trace_limit}")
     if not trace:
@@ -163,6 +175,8 @@ def check_trace(trace: str | None, trace_limit: int, sampler: str) -> None:
         raise UsageError(f"--trace {trace}: the file must end in .html (the viewer) or .json (the data)")
     if sampler == "ar":
         raise UsageError("--trace: records the MDM samplers' passes; not --sampler ar")
+    if (guided or {}).get("search_views", 1) > 1:
+        raise UsageError("--trace: records the passes of one view; use it with --search-views 1")
 
 
 def option_error(e: ValidationError) -> str:
@@ -199,7 +213,7 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
     args = ap.parse_args(argv)
     ckpt = args.checkpoint or default_checkpoint(task.name, args.sampler)
     try:
-        opts, guided = check_args(args, task.name, task.RULES)
+        opts, guided = check_args(args, task.name, task.RULES, task.VIEWS)
         device, precision = apply_runtime_flags(args)
         model, ck = load_model(ckpt, task=task.name, kind="arm" if args.sampler == "ar" else "mdm",
                                vocab=task.vocab(), device=device)

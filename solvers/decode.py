@@ -18,7 +18,7 @@ from puzzles.io import ParseError
 from sampling import OPTIONS, ar_decode, pick_beam_decode, pick_decode, run_sampler
 from sampling.core import Memo, memo_cap
 from sampling.rules import make_select
-from sampling.search import SearchOptions, best_first_decode
+from sampling.search import SearchOptions, best_first_decode, restart_decode
 
 #: the ARM ``--sampler ar`` loads by default: for mazes the path ARM that reads every size the MDM reads
 DEFAULT_ARM = {"sudoku": "sudoku-arm.pt", "maze": "maze-arm-path-sizes.pt"}
@@ -160,14 +160,24 @@ def guided_batch(model_fn, task, x, sampler: str, options: dict, guided: dict, g
     after every step, its rules if ``guided`` names them, and going back at dead ends with
     ``search`` (else one greedy descent); returns (tokens, stats)."""
     so = SearchOptions(**guided)
-    # each row's evaluated states, bounded so that all rows' logits fit 2 GiB
-    memos = [Memo(memo_cap(len(x), x.shape[1] * len(task.vocab()) * 4)) for _ in range(len(x))]
-    return best_first_decode(
-        model_fn, x, mask_id=task.mask_id, select=make_select(sampler, options),
-        check_fn=lambda t: torch.from_numpy(task.conflicts(t.cpu().numpy())),
-        rules_fn=None if so.rules == "none" else torch_rules(task, so.rules),
-        budget=so.search_budget if so.search else x.shape[1] + 1, search=so.search, generator=gen,
-        memos=memos, trace=trace)
+
+    def run(xs: torch.Tensor, budget: int, trace=None):
+        # each row's evaluated states, bounded so that all rows' logits fit 2 GiB
+        memos = [Memo(memo_cap(len(xs), xs.shape[1] * len(task.vocab()) * 4)) for _ in range(len(xs))]
+        return best_first_decode(
+            model_fn, xs, mask_id=task.mask_id, select=make_select(sampler, options), check_fn=check_fn,
+            rules_fn=None if so.rules == "none" else torch_rules(task, so.rules),
+            budget=budget, search=so.search, generator=gen, memos=memos, trace=trace)
+
+    def check_fn(t: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(task.conflicts(t.cpu().numpy()))
+    budget = so.search_budget if so.search else x.shape[1] + 1
+    if so.search_views == 1:
+        return run(x, budget, trace)
+    views = [tuple(torch.as_tensor(a, dtype=torch.long, device=x.device) for a in task.view(k))
+             for k in range(so.search_views)]
+    return restart_decode(run, x, views, restart=so.restart, budget=budget, mask_id=task.mask_id,
+                          check_fn=check_fn)
 
 
 def arm_decode(model, task, questions, device: str, *, temperature: float = 0.0,

@@ -13,7 +13,8 @@ SOLVER_FLAGS = {  # flag: its values (None: a switch)
     "--sampler": ["eb", "topk", "threshold", "random", "klass", "dilated", "remask", "ar"],
     "--gamma": VALUES, "--proxy": ["entropy", "margin"], "--k": VALUES, "--tau": VALUES, "--kl": VALUES,
     "--block": VALUES, "--steps": VALUES, "--temperature": VALUES, "--beam": VALUES, "--remask-tau": VALUES,
-    "--remask-budget": VALUES, "--search": None, "--search-budget": VALUES, "--rules": ["none", "mask", "propagate"],
+    "--remask-budget": VALUES, "--search": None, "--search-budget": VALUES,
+    "--search-views": VALUES, "--search-restart": VALUES, "--rules": ["none", "mask", "propagate"],
     "--limit": VALUES, "--batch-size": VALUES, "--seed": VALUES, "--trace": ["t.html", "t.json", "t.txt"],
     "--trace-limit": VALUES, "--output-format": ["line", "grid"],
 }
@@ -52,7 +53,8 @@ def test_solver_flags_are_checked_or_refused_in_one_line(task, rules, data):
 
 
 EVAL_POINTS = ["eb:gamma=0.01", "eb:gamma=0.01,search=1", "eb:gamma=0.01,search_budget=5", "eb:rules=mask",
-               "eb:temperature=0.5,search=1", "klass:tau=0.9,search=1", "ar", "ar:beam=3", "ar:beam=x",
+               "eb:temperature=0.5,search=1",
+               "eb:search=1,search_views=2,search_restart=400", "eb:search_views=3", "klass:tau=0.9,search=1", "ar", "ar:beam=3", "ar:beam=x",
                "topk:k=0", "topk:k=2,rules=propagate", "remask:remask_tau=2", "eb:gamma=-1", "nosuch", "eb:x=1"]
 EVAL_FLAGS = {"--task": ["sudoku", "maze"], "--compare": None, "--rivals": None, "--scaling": None,
               "--arm-beam": ["1", "2", "x"], "--limit": VALUES, "--batch-size": VALUES, "--seed": VALUES,

@@ -1,0 +1,100 @@
+"""The search's symmetric views (``--search-views``): the task's views and the restarts
+(sampling.search.restart_decode through solvers.decode.guided_batch)."""
+import numpy as np
+import pytest
+import torch
+
+from puzzles import sudoku as sd
+from puzzles.tasks import MazeTask, SudokuTask
+from sampling import OPTIONS
+from sampling.search import SearchOptions, check_views
+from solvers.decode import guided_batch
+
+TASK = SudokuTask()
+
+
+def in_view(tokens: np.ndarray, k: int) -> np.ndarray:
+    perm, vmap = TASK.view(k)
+    return vmap[np.asarray(tokens)[..., perm]]
+
+
+@pytest.mark.parametrize("box", [(3, 3), (2, 3), (2, 2)])
+def test_each_view_takes_a_puzzle_and_its_solution_to_a_puzzle_and_its_solution(box):
+    task = SudokuTask(box)
+    p, s = sd.generate_one(5, 0, box, clues=(task.n * 2, task.n * 3))
+    seen = set()
+    for k in range(task.VIEWS):
+        perm, vmap = task.view(k)
+        assert sorted(perm) == list(range(task.n ** 2)) and vmap[task.mask_id] == task.mask_id
+        qv, sv = (sd.decode(vmap[task.encode(g[None])[0][perm]], box) for g in (p, s))
+        assert sd.verify(qv[None], sv[None], box).solved[0]          # rules and givens hold in the view
+        assert ((qv == 0) == (p[perm] == 0)).all()
+        same = task.view(k)                                          # fixed: the same in every run
+        assert (same[0] == perm).all() and (same[1] == vmap).all()
+        seen.add(sv.tobytes())
+    assert (task.view(0)[0] == np.arange(task.n ** 2)).all()
+    assert len(seen) == task.VIEWS                                   # every view shows another grid
+
+
+class FrameOracle:
+    """Sure of one known token row among ``known`` that agrees with every filled cell of
+    the state; where none agrees, sure of ``known[0]`` (a wrong fill that the check
+    rejects). So a puzzle is solved at once in the frame the oracle knows it in, and not
+    at all in any other within a small budget."""
+
+    def __init__(self, known: list[np.ndarray]):
+        self.known = [torch.from_numpy(k.astype(np.int64)) for k in known]
+
+    def __call__(self, x):
+        out = torch.full((len(x), 81, 10), -20.0)
+        for r, row in enumerate(x):
+            filled = row != TASK.mask_id
+            k = next((k for k in self.known if torch.equal(k[filled], row[filled])), self.known[0])
+            out[r, torch.arange(81), k] = 10.0
+        return out
+
+
+def test_a_puzzle_unsolved_in_its_first_view_is_solved_in_the_next_and_mapped_back():
+    (pa, sa), (pb, sb) = sd.generate_one(3, 0), sd.generate_one(3, 1)
+    x = torch.from_numpy(TASK.encode(np.stack([pa, pb])))
+    # the oracle knows puzzle A as given and puzzle B only in view 1
+    model = FrameOracle([TASK.encode(sa[None])[0], in_view(TASK.encode(sb[None])[0], 1)])
+    opts = OPTIONS["eb"](gamma=100.0).model_dump()
+    run = lambda **g: guided_batch(model, TASK, x, "eb", opts, {"search": True, "search_budget": 12, **g},
+                                   torch.Generator().manual_seed(0))
+    one, st1 = run()
+    assert torch.equal(one[0], x.new_tensor(TASK.encode(sa[None])[0])) and int(st1["nfe"][0]) == 1
+    assert not sd.verify(pb[None], sd.decode(one[1:].numpy())).solved[0] and int(st1["nfe"][1]) == 12
+    two, st2 = run(search_views=2, search_restart=5)
+    assert sd.verify(np.stack([pa, pb]), sd.decode(two.numpy())).solved.all()
+    assert torch.equal(two[1], x.new_tensor(TASK.encode(sb[None])[0]))     # B, mapped back from view 1
+    assert st2["nfe"].tolist() == [1, 5 + 1]       # A is not decoded again; B: view 0's 5, then 1
+    assert st2["tokens_per_step"][1][-1] == (pb == 0).sum() and st2["backtracks"][1] > 0   # view 0: dead ends
+    three, st3 = run(search_views=3, search_restart=3)          # B's view 1 is the second of three
+    assert torch.equal(three, two) and st3["nfe"].tolist() == [1, 3 + 1]
+
+
+def test_the_last_view_gets_what_the_earlier_ones_left_of_the_budget():
+    p, s = sd.generate_one(3, 1)
+    x = torch.from_numpy(TASK.encode(p[None]))
+    model = FrameOracle([in_view(TASK.encode(s[None])[0], 5)])   # known in no view of the first three
+    opts = OPTIONS["eb"](gamma=100.0).model_dump()
+    out, st = guided_batch(model, TASK, x, "eb", opts,
+                           {"search": True, "search_budget": 17, "search_views": 3, "search_restart": 4},
+                           torch.Generator().manual_seed(0))
+    assert int(st["nfe"][0]) == 17 and (out != TASK.mask_id).all()   # 4 + 4 + 9: the whole budget, no more
+
+
+def test_view_options_are_checked():
+    assert SearchOptions(search=True, search_views=4).restart == 100
+    assert SearchOptions(search=True, search_views=3, search_budget=100, search_restart=10).restart == 10
+    for bad, match in (({"search_views": 2}, "apply with --search"),
+                       ({"search": True, "search_restart": 5}, "--search-views 2 or more"),
+                       ({"search": True, "search_views": 3, "search_restart": 200}, "leaves the last view"),
+                       ({"search": True, "search_views": 0}, "greater than or equal"),
+                       ({"search": True, "search_views": 9}, "less than or equal")):
+        with pytest.raises(ValueError, match=match):
+            SearchOptions(**bad)
+    check_views(SudokuTask.VIEWS, SudokuTask.VIEWS)
+    with pytest.raises(ValueError, match="no symmetries"):
+        check_views(2, MazeTask.VIEWS)
