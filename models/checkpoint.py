@@ -125,6 +125,20 @@ def eb_gamma_for(meta: dict, shape: tuple[int, int] | None = None, search: bool 
     return None if g is None else float(g)
 
 
+def search_views_for(meta: dict, budget: int, task_views: int) -> tuple[int, int] | None:
+    """(views, restart) chosen on validation for ``--search`` (``meta['search_views']``,
+    ``meta['search_restart']``, chosen at budget 400), or None where the checkpoint records
+    none or the task has fewer views. A ``budget`` too small for the recorded restart in
+    every view but the last is split evenly instead; under one NFE a view: None."""
+    k, c = meta.get("search_views"), meta.get("search_restart")
+    if k is None or c is None or int(k) < 2 or int(k) > task_views:
+        return None
+    k, c = int(k), int(c)
+    if c * (k - 1) >= budget:
+        c = budget // k
+    return (k, c) if c >= 1 else None
+
+
 def _first_error(e: Exception) -> str:
     if isinstance(e, ValidationError):
         err = e.errors()[0]

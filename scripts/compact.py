@@ -13,7 +13,9 @@ when ``--gamma`` is not given. ``--eb-gamma-from-side SIDE=GAMMA`` records a ban
 whose larger side is SIDE or more (up to the next band) take GAMMA instead
 (``meta.eb_gamma_from_side``; ``models.checkpoint.eb_gamma_for``). ``--search-gamma``
 records the gamma chosen on validation for best-first search (``meta.search_gamma``):
-``--search`` uses it, at every size, when ``--gamma`` is not given.
+``--search`` uses it, at every size, when ``--gamma`` is not given. ``--search-views K
+--search-restart C`` record the symmetric views and restart chosen on validation for
+``--search`` (``meta.search_views``, ``meta.search_restart``; ``models.checkpoint.search_views_for``).
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from puzzles.cli import Parser, UsageError, check_output, fail
 
 
 def compact(src: str, dst: str, eb_gamma: float | None = None,
-            from_side: dict[int, float] | None = None, search_gamma: float | None = None) -> tuple[int, int]:
+            from_side: dict[int, float] | None = None, search_gamma: float | None = None,
+            views: tuple[int, int] | None = None) -> tuple[int, int]:
     """Write ``src`` to ``dst`` with bf16 weights; returns (float tensors, bytes saved)."""
     ck = load_checkpoint(src)
     n, saved = 0, 0
@@ -43,6 +46,8 @@ def compact(src: str, dst: str, eb_gamma: float | None = None,
         meta["eb_gamma_from_side"] = {str(k): float(v) for k, v in sorted(from_side.items())}
     if search_gamma is not None:
         meta["search_gamma"] = search_gamma
+    if views is not None:
+        meta["search_views"], meta["search_restart"] = views
     atomic_save(dict(ck, state_dict=sd, meta=meta), dst)
     return n, saved
 
@@ -79,14 +84,27 @@ def main(argv=None) -> int:
                          "whose larger side is SIDE or more take GAMMA (needs --eb-gamma for the smaller ones)")
     ap.add_argument("--search-gamma", type=float, help="record this EB gamma, chosen on validation for best-first "
                                                        "search, as --search's default (meta.search_gamma)")
+    ap.add_argument("--search-views", type=int, metavar="K", help="record K symmetric views for --search, chosen "
+                                                                   "on validation (meta.search_views; with "
+                                                                   "--search-restart)")
+    ap.add_argument("--search-restart", type=int, metavar="C", help="record C NFE per view but the last "
+                                                                    "(meta.search_restart; with --search-views)")
     a = ap.parse_args(argv)
     try:
+        views = None
+        if (a.search_views is None) != (a.search_restart is None):
+            raise UsageError("--search-views and --search-restart: give both or neither")
+        if a.search_views is not None:
+            if a.search_views < 2 or a.search_restart < 1:
+                raise UsageError(f"--search-views must be >= 2 and --search-restart >= 1, got "
+                                 f"{a.search_views} and {a.search_restart}")
+            views = (a.search_views, a.search_restart)
         for flag, g in (("--eb-gamma", a.eb_gamma), ("--search-gamma", a.search_gamma)):
             if g is not None and not g >= 0:
                 raise UsageError(f"{flag}: must be >= 0, got {g}")
         bands = parse_bands(a.eb_gamma_from_side, a.eb_gamma)
         check_output(a.dst, "dst")
-        n, saved = compact(a.src, a.dst, a.eb_gamma, bands, a.search_gamma)
+        n, saved = compact(a.src, a.dst, a.eb_gamma, bands, a.search_gamma, views)
     except (UsageError, CheckpointError) as e:
         return fail(str(e))
     print(f"wrote {a.dst}: {n} float tensors as bfloat16, {saved / 1e6:.1f} MB smaller")

@@ -58,8 +58,9 @@ from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
 from puzzles.io import ParseError, atomic_write_text, csv_text
 from puzzles.tasks import TASKS, get_task, read_questions
-from sampling.search import check_rules, check_views
+from sampling.search import check_rules
 from sampling.trace import Trace
+from sampling.views import check_views
 from scripts.points import DEFAULT_POINTS, RIVAL_POINTS, arm_label, label, parse_point
 from scripts.scaling import scaling_report
 from solvers.cli import add_runtime_flags, apply_runtime_flags, check_counts, check_trace

@@ -42,7 +42,10 @@ def parse_point(spec: str) -> tuple[str, dict, dict | None]:
         if k in g and g.get("search", "0").lower() in ("0", "false", "no"):
             raise ValueError(f"bad point {spec!r}: {k} applies with search=1")
     try:
-        opts, guided = OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).model_dump() if g else None)
+        so = SearchOptions(**g) if g else None
+        opts, guided = OPTIONS[name](**kv).model_dump(), (so.model_dump() if so else None)
+        if so and so.search_views > 1:
+            guided["search_restart"] = so.restart
         check_decoding(opts, guided, name)
         return name, opts, guided
     except ValidationError as e:
@@ -75,5 +78,5 @@ def label(name: str, opts: dict, guided: dict | None = None) -> str:
         out += f" +rules {guided['rules']}" if guided.get("rules", "none") != "none" else ""
         out += f" +best-first {guided['search_budget']}" if guided["search"] else ""
         if guided.get("search_views", 1) > 1:
-            out += f" views {guided['search_views']}/{SearchOptions(**guided).restart}"
+            out += f" views {guided['search_views']}/{guided['search_restart']}"
     return out

@@ -9,14 +9,15 @@ from pathlib import Path
 import torch
 from pydantic import ValidationError
 
-from models.checkpoint import CheckpointError, eb_gamma_for, load_model
+from models.checkpoint import CheckpointError, eb_gamma_for, load_model, search_views_for
 from models.runtime import PRECISIONS, RuntimeChoiceError, pick_device, resolve_precision, set_threads
 from puzzles.cli import Parser, UsageError, check_output, fail
 from puzzles.data import dataset
 from puzzles.io import ParseError
 from puzzles.tasks import read_questions
-from sampling.search import SearchOptions, check_decoding, check_rules, check_views
+from sampling.search import SearchOptions, check_decoding, check_rules
 from sampling.trace import Trace
+from sampling.views import check_views
 from solvers.decode import DEFAULT_ARM, check_fits, decode, default_checkpoint, puzzle_status, sampler_options
 from solvers.report import print_table, public, summarize, write_report
 from solvers.trace import trace_data, write_trace
@@ -52,10 +53,11 @@ def add_search_flags(ap: argparse.ArgumentParser) -> None:
     g.add_argument("--search-views", type=int,
                    help="with --search: symmetric views of each puzzle (Sudoku: fixed relabellings, row, column "
                         "and band permutations); a puzzle still unsolved after --search-restart NFE starts again "
-                        "in the next view, all within the budget (default 1: no restart)")
+                        "in the next view, all within the budget (default: the views and restart the checkpoint "
+                        "records, chosen on validation; 1 where it records none, or with --trace)")
     g.add_argument("--search-restart", type=int,
-                   help="with --search-views: NFE each view but the last may use (default: the budget split "
-                        "evenly)")
+                   help="with --search-views: NFE each view but the last may use (default: the checkpoint's, "
+                        "else the budget split evenly)")
     g.add_argument("--rules", choices=["none", "mask", "propagate"], default="none",
                    help="rules applied without forward passes (Sudoku): mask = a filled peer's value gets no "
                         "probability; propagate = mask, and fill naked and hidden singles (default none: "
@@ -145,8 +147,9 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = (), views_of: i
         except ValueError as e:
             raise UsageError(f"--rules: {e}") from None
         try:
-            guided = SearchOptions(search=args.search, rules=args.rules, **given).model_dump()
-            check_views(guided["search_views"], views_of)
+            so = SearchOptions(search=args.search, rules=args.rules, **given)
+            check_views(so.search_views, views_of)
+            guided = so.model_dump() | ({"search_restart": so.restart} if so.search_views > 1 else {})
         except ValidationError as e:
             raise UsageError(option_error(e)) from None
         except ValueError as e:
@@ -208,6 +211,17 @@ def validated_gamma(args, meta: dict, opts: dict, task, questions):
     return opts, shown, lambda shape: dict(opts, gamma=eb_gamma_for(meta, shape, search))
 
 
+def validated_views(args, meta: dict, guided: dict | None, task_views: int) -> dict | None:
+    """--search without --search-views or --search-restart (or --trace, which records one
+    view): the views and restart the checkpoint records (``models.checkpoint.search_views_for``)."""
+    if not guided or not guided["search"] or args.search_views or args.search_restart or args.trace:
+        return guided
+    chosen = search_views_for(meta, guided["search_budget"], task_views)
+    if chosen is None:
+        return guided
+    return SearchOptions(**dict(guided, search_views=chosen[0], search_restart=chosen[1])).model_dump()
+
+
 def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show_one) -> int:
     ap = build_parser(task.name, doc, depth_name)
     args = ap.parse_args(argv)
@@ -229,6 +243,7 @@ def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show
         check_fits(model, task, questions, "--puzzle" if args.puzzle is not None else args.input or "test set",
                    Path(ckpt).name)
         opts, shown, shape_options = validated_gamma(args, ck["meta"], opts, task, questions)
+        guided = validated_views(args, ck["meta"], guided, task.VIEWS)
     except (UsageError, RuntimeChoiceError, CheckpointError, ParseError) as e:
         return fail(str(e))
     status = puzzle_status(task, questions)

@@ -18,7 +18,8 @@ from puzzles.io import ParseError
 from sampling import OPTIONS, ar_decode, pick_beam_decode, pick_decode, run_sampler
 from sampling.core import Memo, memo_cap
 from sampling.rules import make_select
-from sampling.search import SearchOptions, best_first_decode, restart_decode
+from sampling.search import SearchOptions, best_first_decode
+from sampling.views import restart_decode
 
 #: the ARM ``--sampler ar`` loads by default: for mazes the path ARM that reads every size the MDM reads
 DEFAULT_ARM = {"sudoku": "sudoku-arm.pt", "maze": "maze-arm-path-sizes.pt"}

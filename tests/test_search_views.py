@@ -7,7 +7,8 @@ import torch
 from puzzles import sudoku as sd
 from puzzles.tasks import MazeTask, SudokuTask
 from sampling import OPTIONS
-from sampling.search import SearchOptions, check_views
+from sampling.search import SearchOptions
+from sampling.views import check_views
 from solvers.decode import guided_batch
 
 TASK = SudokuTask()
@@ -98,3 +99,43 @@ def test_view_options_are_checked():
     check_views(SudokuTask.VIEWS, SudokuTask.VIEWS)
     with pytest.raises(ValueError, match="no symmetries"):
         check_views(2, MazeTask.VIEWS)
+
+
+def test_recorded_views_fit_the_budget_and_the_task():
+    from models.checkpoint import search_views_for
+    meta = {"search_views": 4, "search_restart": 100}
+    assert search_views_for(meta, 400, 8) == (4, 100)
+    assert search_views_for(meta, 200, 8) == (4, 50)            # 3 x 100 leaves the last view nothing: split
+    assert search_views_for(meta, 3, 8) is None                 # under one NFE a view
+    assert search_views_for(meta, 400, 1) is None               # a task without views
+    assert search_views_for({}, 400, 8) is None
+
+
+def test_the_checkpoints_views_are_the_default_of_search_alone(tmp_path, capsys):
+    import json
+
+    from models.checkpoint import save_model
+    from models.config import ModelConfig
+    from models.transformer import PuzzleTransformer
+    from scripts.compact import main as compact_main
+    from solvers.sudoku import main
+    torch.manual_seed(0)
+    raw, ck = tmp_path / "raw.pt", tmp_path / "s.pt"
+    model = PuzzleTransformer(ModelConfig(kind="mdm", d_model=32, n_layers=1, n_heads=2, **TASK.model_fields("mdm")))
+    save_model(raw, model, vocab=TASK.vocab(), meta={})
+    assert compact_main([str(raw), str(ck), "--search-views", "3", "--search-restart", "7"]) == 0
+    p, _ = sd.generate_one(0, 0)
+    one = sd.format_line(p)
+    for extra, views in ((["--search"], (3, 7)), (["--search", "--search-budget", "12"], (3, 4)),
+                         (["--search", "--search-views", "2"], (2, 200)), (["--search", "--trace", "t.json"], (1, None)),
+                         ([], None)):
+        capsys.readouterr()
+        argv = ["--puzzle", one, "--checkpoint", str(ck), "--threads", "1", "--json", *extra]
+        if "--trace" in extra:
+            argv[argv.index("t.json")] = str(tmp_path / "t.json")
+        assert main(argv) == 0
+        guided = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["guided"]
+        assert (guided and (guided["search_views"], guided["search_restart"])) == views
+    for bad in (["--search-views", "3"], ["--search-views", "1", "--search-restart", "5"]):
+        assert compact_main([str(raw), str(tmp_path / "x.pt"), *bad]) == 2
+    assert not (tmp_path / "x.pt").exists()
