@@ -115,7 +115,10 @@ TABLES += [
      "public-hard.csv", ("for S in top95-50 s17-50: python -m scripts.evaluate --input S.txt --points "
                          "eb:gamma=0.01,search=1,search_budget=400 eb:gamma=0.1,search=1,search_budget=400 "
                          "eb:gamma=0.01,rules=propagate,search=1,search_budget=400 "
-                         "eb:gamma=0.3,rules=propagate,search=1,search_budget=400 --csv runs/public/S.csv; then "
+                         "eb:gamma=0.3,rules=propagate,search=1,search_budget=400 "
+                         "eb:gamma=0.1,search=1,search_budget=400,search_views=3,search_restart=100 "
+                         "eb:gamma=0.1,rules=propagate,search=1,search_budget=400,search_views=3,search_restart=100 "
+                         "--csv runs/public/S.csv; then "
                          "python -m scripts.results --gather docs/public-hard.csv runs/public/*.csv"),
      ["set"] + EVAL_COLS[1:8]),
 ]
