@@ -18,5 +18,8 @@ def test_a_killed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
     assert path.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.txt"]
     monkeypatch.undo()
+    before = path.stat().st_ino
     atomic_write_text(path, "new\n")
     assert path.read_text() == "new\n"
+    assert path.stat().st_ino != before     # a new file renamed over the old one, never written in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.txt"]

@@ -93,6 +93,17 @@ def test_eb_takes_exactly_the_admissible_prefix():
     assert st["tokens_per_step"][0][0] == 3
 
 
+def test_eb_takes_a_cell_at_the_bound_itself():
+    # The bound is <= gamma: with gamma = 0, three certain cells (entropy exactly 0) and the
+    # first uncertain one after them (sum - max = ln 10 - ln 10 = 0) are one step; the second
+    # uncertain one (ln 10 > 0) is not. A strict < would take only the one cell it must.
+    certain = torch.full((6,), float("-inf")).index_fill(0, torch.tensor([2]), 0.0)
+    uniform = torch.full((6,), 0.0)
+    t = torch.stack([uniform, certain, certain, uniform, certain])
+    _, st = SAMPLERS["eb"](TableModel(t), torch.full((1, 5), MASK), mask_id=MASK, gamma=0.0)
+    assert st["tokens_per_step"][0][0] == 4
+
+
 @pytest.mark.parametrize("name,opts", ALL)
 def test_rows_are_independent_of_the_batch(name, opts):
     x = masked_input(3, 5, 9)

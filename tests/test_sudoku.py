@@ -180,6 +180,21 @@ def test_difficulty_classes():
 
 
 @pytest.mark.parametrize("box", [(2, 2), (2, 3), (3, 3)])
+def test_a_swap_that_breaks_only_the_rows_or_only_the_columns_is_rejected(box):
+    # two cells of one column and one box exchanged: that column and box keep their digits,
+    # two rows get a repeat (and the same across, for columns); the verifier must see each
+    n = box[0] * box[1]
+    g = sd.random_grid(np.random.default_rng(4), box).reshape(n, n)
+    for across in (False, True):
+        bad = (g.T if across else g).copy()
+        bad[[0, 1], 0] = bad[[1, 0], 0]          # rows 0 and 1 share a band, so a box
+        bad = bad.T if across else bad
+        v = sd.verify(np.zeros((1, n * n), np.int8), bad.reshape(1, -1), box)
+        assert not v.solved[0] and v.bad_units[0].sum() == 2
+        assert v.bad_units[0][n:3 * n].sum() == 0 if not across else v.bad_units[0][:n].sum() == 0
+
+
+@pytest.mark.parametrize("box", [(2, 2), (2, 3), (3, 3)])
 def test_a_latin_square_that_breaks_the_boxes_is_rejected(box):
     # every row and column a permutation, the boxes not: a Latin square is not a Sudoku
     n = box[0] * box[1]
