@@ -82,7 +82,21 @@ class MazeTask:
         return mz.conflicts(tokens, self.rows, self.cols)
 
     RULES: ClassVar[tuple[str, ...]] = ()   # no rules for mazes: the conflict check is all there is
-    VIEWS: ClassVar[int] = 1                # no symmetric views for the search to restart in
+    VIEWS: ClassVar[int] = 4                # the symmetries that keep any shape (``view``)
+
+    def view(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k-th symmetry that keeps the grid's shape as a token map (cell permutation
+        [2 r c], token map [V]): 0 the identity, 1 a half turn, 2 a left-right mirror, 3 an
+        up-down mirror (``mz.dihedral`` 0, 2, 4, 6). Passage bits turn with the grid; the
+        S/G flags and the states keep their values. A view of tokens t is ``vmap[t[perm]]``."""
+        d = (0, 2, 4, 6)[k]
+        L = self.rows * self.cols
+        at = np.arange(L).reshape(self.rows, self.cols)
+        at = at[::-1, ::-1] if d in (2, 6) else at
+        at = (at[:, ::-1] if d >= 4 else at).reshape(-1)
+        vmap = np.arange(mz.VOCAB_SIZE)
+        vmap[:mz.N_STRUCT] = [mz.dihedral(np.array([v, mz.MASK]), 1, 1, d)[0] for v in range(mz.N_STRUCT)]
+        return np.concatenate([at, at + L]), vmap
     depth_name: ClassVar[str] = "dead-end depth"
     may_tie: ClassVar[bool] = True          # loops can make shortest paths tie (``ties``)
 
@@ -133,11 +147,12 @@ class MazeTask:
         return {"tokens": toks}
 
     def batch(self, pool: dict, rng: np.random.Generator, size: int, **_) -> Batch:
-        """Pool mazes under a random symmetry of the square (8 when rows == cols)."""
+        """Pool mazes under a random symmetry of the grid (8 when rows == cols, else the 4 that
+        keep the shape)."""
         t = pool["tokens"][rng.integers(len(pool["tokens"]), size=size)]
         L = self.rows * self.cols
-        t = np.stack([mz.dihedral(row, self.rows, self.cols, int(rng.integers(8 if self.rows == self.cols else 4)))
-                      for row in t])
+        t = np.stack([mz.dihedral(row, self.rows, self.cols, int(rng.integers(8)) if self.rows == self.cols
+                                  else 2 * int(rng.integers(4))) for row in t])    # odd k would swap r and c
         struct, state = t[:, :L], t[:, L:]
         maskable = np.concatenate([np.zeros_like(struct, bool), struct < 16], 1)  # S/G flags >= 16
         return Batch(t, maskable, struct, state)

@@ -135,3 +135,15 @@ def test_the_documented_commands_remake_the_shipped_sets(tmp_path, name, flags):
     assert generate.main(["maze", *flags, "--count", "15", "--out", str(out)]) == 0
     shipped = (Path(__file__).resolve().parents[1] / "datasets" / "maze" / name).read_text().splitlines()
     assert out.read_text().splitlines() == shipped[:16]
+
+
+@pytest.mark.parametrize("shape", [(4, 7), (5, 5)])
+def test_training_batches_of_any_shape_hold_whole_paths(shape):
+    # every row of a batch is a pool maze under a symmetry that keeps the grid: its path is a
+    # simple S-G path (a quarter turn of a 4x7 grid read back as 4x7 would scramble it)
+    from puzzles.tasks import MazeTask
+    task = MazeTask(*shape)
+    b = task.batch(task.make_pool(6, seed=1), np.random.default_rng(0), 40)
+    for t in b.tokens:
+        assert not mz.conflicts(t[None], *shape)[0]
+        assert len(mz.path_cells(t, *shape)) + 1 == int((t[len(t) // 2:] == mz.ON).sum())   # S excluded

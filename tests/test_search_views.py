@@ -37,6 +37,27 @@ def test_each_view_takes_a_puzzle_and_its_solution_to_a_puzzle_and_its_solution(
     assert len(seen) == task.VIEWS                                   # every view shows another grid
 
 
+@pytest.mark.parametrize("shape", [(6, 6), (4, 7)])
+def test_maze_views_are_the_grid_symmetries_that_keep_its_shape(shape):
+    from puzzles import maze as mz
+    task = MazeTask(*shape)
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        q = mz.generate_one(2, i, *shape, algorithm="kruskal", extra_open=0.2)
+        t = mz.encode(q, mz.solve(q))
+        part = np.where(rng.random(t.shape) < 0.3, mz.MASK, t)
+        part[:task.rows * task.cols] = t[:task.rows * task.cols]          # the structure half is given
+        part[rng.integers(task.rows * task.cols, len(t), 3)] = mz.ON      # and maybe a conflict
+        seen = set()
+        for k in range(task.VIEWS):
+            perm, vmap = task.view(k)
+            assert (vmap[t[perm]] == mz.dihedral(t, *shape, (0, 2, 4, 6)[k])).all()
+            assert (vmap[mz.MASK], vmap[mz.ON], vmap[mz.OFF]) == (mz.MASK, mz.ON, mz.OFF)
+            assert task.conflicts(vmap[part[perm]][None])[0] == task.conflicts(part[None])[0]
+            seen.add(vmap[t[perm]].tobytes())
+        assert len(seen) == task.VIEWS
+
+
 class FrameOracle:
     """Sure of one known token row among ``known`` that agrees with every filled cell of
     the state; where none agrees, sure of ``known[0]`` (a wrong fill that the check
@@ -97,8 +118,10 @@ def test_view_options_are_checked():
         with pytest.raises(ValueError, match=match):
             SearchOptions(**bad)
     check_views(SudokuTask.VIEWS, SudokuTask.VIEWS)
+    with pytest.raises(ValueError, match="this task has 4 views"):
+        check_views(5, MazeTask.VIEWS)
     with pytest.raises(ValueError, match="no symmetries"):
-        check_views(2, MazeTask.VIEWS)
+        check_views(2, 1)
 
 
 def test_recorded_views_fit_the_budget_and_the_task():
