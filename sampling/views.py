@@ -16,13 +16,15 @@ def check_views(views: int, task_views: int) -> None:
 
 
 def restart_decode(run, x: torch.Tensor, views: list[tuple[torch.Tensor, torch.Tensor]], *, restart: int,
-                   budget: int, mask_id: int, check_fn) -> tuple[torch.Tensor, dict]:
+                   budget: int, solved_fn) -> tuple[torch.Tensor, dict]:
     """The search in symmetric views of each puzzle, one after another: ``run(x_view,
     budget)`` (``best_first_decode`` with fresh memos) decodes the rows still unsolved in
     view k = (perm [S], token map [V]), view tokens ``vmap[x[:, perm]]``, with ``restart``
-    NFE, the last view with what is left of ``budget``. A row is solved when its answer,
-    mapped back, is complete and ``check_fn`` finds no conflict; NFE add up across views,
-    so a row costs at most ``budget``. Returns (x_out, stats) as ``best_first_decode``."""
+    NFE, the last view with what is left of ``budget``. ``solved_fn(tokens, rows)`` says
+    which answers, mapped back, solve their puzzles (rows: their indices in ``x``); the
+    others go on to the next view, whether their search ran out of budget or ended at an
+    answer the verifier rejects (a maze path that is not the shortest). NFE add up across
+    views, so a row costs at most ``budget``. Returns (x_out, stats) as ``best_first_decode``."""
     B = x.shape[0]
     out, nfe = x.clone(), torch.zeros(B, dtype=torch.long)
     per_step: list[list[int]] = [[] for _ in range(B)]
@@ -42,7 +44,7 @@ def restart_decode(run, x: torch.Tensor, views: list[tuple[torch.Tensor, torch.T
                 stats[key][r] += st[key][i]
         for key in ("model_seconds", "total_seconds"):
             stats[key] += st[key]
-        todo = todo[((back == mask_id).any(1) | check_fn(back).to(back.device)).cpu()]
+        todo = todo[~torch.as_tensor(solved_fn(back, todo.tolist()), dtype=torch.bool).cpu()]
         if not len(todo):
             break
     overhead = stats["total_seconds"] - stats["model_seconds"]

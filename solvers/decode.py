@@ -135,7 +135,7 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
                                      generator=gen, beam=options.get("beam", 1))
             elif guided:
                 out, st = guided_batch(model_fn, task, torch.from_numpy(task.encode(qs)).to(device), sampler,
-                                       options, guided, gen, trace)
+                                       options, guided, gen, trace, questions=qs)
                 for k, acc in extra.items():
                     acc.extend(st[k])
             else:
@@ -156,10 +156,12 @@ def decode_shape(model, model_fn, task, questions, *, sampler: str, options: dic
     return answers, out
 
 
-def guided_batch(model_fn, task, x, sampler: str, options: dict, guided: dict, gen, trace=None):
+def guided_batch(model_fn, task, x, sampler: str, options: dict, guided: dict, gen, trace=None, questions=None):
     """One batch decoded by ``sampling.search.best_first_decode``: the task's conflict check
     after every step, its rules if ``guided`` names them, and going back at dead ends with
-    ``search`` (else one greedy descent); returns (tokens, stats)."""
+    ``search`` (else one greedy descent); with several views (``sampling.views``) a row
+    restarts until the task's verifier accepts its answer to ``questions`` (the batch's, in
+    the task's form; None: until it is complete and conflict-free). Returns (tokens, stats)."""
     so = SearchOptions(**guided)
 
     def run(xs: torch.Tensor, budget: int, trace=None):
@@ -177,8 +179,13 @@ def guided_batch(model_fn, task, x, sampler: str, options: dict, guided: dict, g
         return run(x, budget, trace)
     views = [tuple(torch.as_tensor(a, dtype=torch.long, device=x.device) for a in task.view(k))
              for k in range(so.search_views)]
-    return restart_decode(run, x, views, restart=so.restart, budget=budget, mask_id=task.mask_id,
-                          check_fn=check_fn)
+
+    def solved_fn(t: torch.Tensor, rows: list[int]):
+        if questions is None:
+            return ~((t == task.mask_id).any(1).cpu() | check_fn(t))
+        qs = questions[rows] if isinstance(questions, np.ndarray) else [questions[i] for i in rows]
+        return task.verify(qs, task.decode(t.cpu().numpy(), qs))[0]
+    return restart_decode(run, x, views, restart=so.restart, budget=budget, solved_fn=solved_fn)
 
 
 def arm_decode(model, task, questions, device: str, *, temperature: float = 0.0,

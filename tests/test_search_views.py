@@ -107,6 +107,24 @@ def test_the_last_view_gets_what_the_earlier_ones_left_of_the_budget():
     assert int(st["nfe"][0]) == 17 and (out != TASK.mask_id).all()   # 4 + 4 + 9: the whole budget, no more
 
 
+def test_an_answer_the_verifier_rejects_goes_on_to_the_next_view():
+    # a search may end at a complete, conflict-free answer that is still wrong (a maze path
+    # longer than the shortest): the restart asks the verifier, not the conflict check
+    from sampling.views import restart_decode
+    ident = (torch.arange(3), torch.arange(4))
+    calls = []
+
+    def run(xv, budget):                  # view 0 ends at [1, 1, 1]; view 1 at [2, 2, 2]
+        calls.append(budget)
+        fill = 1 if len(calls) == 1 else 2
+        return torch.full_like(xv, fill), {"nfe": torch.full((len(xv),), 2), "tokens_per_step": [[3]] * len(xv),
+                                           "backtracks": [0] * len(xv), "branches": [0] * len(xv),
+                                           "model_seconds": 0.0, "total_seconds": 0.0}
+    out, st = restart_decode(run, torch.full((1, 3), 3), [ident, ident], restart=5, budget=9,
+                             solved_fn=lambda t, rows: (t == 2).all(1))
+    assert out.tolist() == [[2, 2, 2]] and st["nfe"].tolist() == [4] and calls == [5, 4]
+
+
 def test_view_options_are_checked():
     assert SearchOptions(search=True, search_views=4).restart == 100
     assert SearchOptions(search=True, search_views=3, search_budget=100, search_restart=10).restart == 10
