@@ -121,6 +121,18 @@ TABLES += [
                          "--csv runs/public/S.csv; then "
                          "python -m scripts.results --gather docs/public-hard.csv runs/public/*.csv"),
      ["set"] + EVAL_COLS[1:8]),
+    (("Search views: one view against the checkpoints' views (`--search`'s default since stop 50; "
+      "docs/search.md), the shipped test sets"),
+     "search-views.csv", ("for s in hard sparse: python -m scripts.evaluate --input datasets/sudoku/$s.csv --points "
+                          "eb:gamma=0.1,search=1,search_budget=400 "
+                          "eb:gamma=0.1,search=1,search_budget=400,search_views=3,search_restart=100 "
+                          "--csv runs/sv/sudoku-$s.csv; for S N in test.csv 200 mixed.csv 200 test-15.csv 100 "
+                          "test-20.csv 50: python -m scripts.evaluate --task maze --input datasets/maze/$S --limit $N "
+                          "--points eb:gamma=0.03,search=1,search_budget=400 "
+                          "eb:gamma=0.03,search=1,search_budget=400,search_views=4,search_restart=100 "
+                          "--csv runs/sv/maze-${S%.csv}.csv; then python -m scripts.results --gather "
+                          "docs/search-views.csv runs/sv/sudoku-hard.csv runs/sv/sudoku-sparse.csv runs/sv/maze-test.csv runs/sv/maze-mixed.csv runs/sv/maze-test-15.csv runs/sv/maze-test-20.csv"),
+     ["set"] + EVAL_COLS[1:8]),
 ]
 SHOW_BUDGETS = (10, 25, 50, 100, 200, 400, 800)
 
