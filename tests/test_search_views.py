@@ -180,3 +180,57 @@ def test_the_checkpoints_views_are_the_default_of_search_alone(tmp_path, capsys)
     for bad in (["--search-views", "3"], ["--search-views", "1", "--search-restart", "5"]):
         assert compact_main([str(raw), str(tmp_path / "x.pt"), *bad]) == 2
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_a_maze_search_that_ends_at_a_longer_path_goes_on_to_the_next_view():
+    import networkx as nx
+
+    from puzzles import maze as mz
+    task = MazeTask(5, 5)
+    L = task.rows * task.cols
+    for i in range(200):                # a maze with a chordless S-G path longer than the shortest
+        q = mz.generate_one(7, i, 5, 5, algorithm="wilson", extra_open=0.4)
+        t = mz.encode(q)
+        bits = t[:L] % 16
+        g = nx.Graph((c, c + d) for c in range(L) for k, d in enumerate((-5, 1, 5, -1)) if bits[c] >> k & 1)
+        s_cell, g_cell = int(np.argmax(t[:L] // 16 == 1)), int(np.argmax(t[:L] // 16 == 2))
+        short = nx.shortest_path_length(g, s_cell, g_cell)
+        longer = None
+        for p in nx.all_simple_paths(g, s_cell, g_cell, cutoff=short + 6):
+            cand = t.copy()
+            cand[L:] = mz.OFF
+            cand[L + np.array(p)] = mz.ON
+            if len(p) - 1 > short and not task.conflicts(cand[None])[0]:
+                longer = cand
+                break
+        if longer is not None:
+            break
+    right = mz.encode(q, mz.solve(q))
+    model = MazeOracle([longer, in_maze_view(task, right, 1)], L)
+    opts = OPTIONS["eb"](gamma=100.0).model_dump()
+    guided = {"search": True, "search_budget": 10, "search_views": 2, "search_restart": 3}
+    x = torch.from_numpy(t[None])
+    plain, st = guided_batch(model, task, x, "eb", opts, guided, torch.Generator())
+    assert torch.equal(plain[0], torch.from_numpy(longer)) and int(st["nfe"][0]) == 1   # conflict-free: stops
+    out, st = guided_batch(model, task, x, "eb", opts, guided, torch.Generator(), questions=[q])
+    assert task.verify([q], task.decode(out.numpy(), [q]))[0][0] and int(st["nfe"][0]) == 2
+
+
+def in_maze_view(task, tokens, k):
+    perm, vmap = task.view(k)
+    return vmap[tokens[perm]]
+
+
+class MazeOracle:
+    """Sure of the known token row that agrees with every filled cell (else the first)."""
+
+    def __init__(self, known, L):
+        self.known, self.L = [torch.from_numpy(k.astype(np.int64)) for k in known], L
+
+    def __call__(self, x):
+        out = torch.full((len(x), x.shape[1], 51), -20.0)
+        for r, row in enumerate(x):
+            filled = row != 50
+            k = next((k for k in self.known if torch.equal(k[filled], row[filled])), self.known[0])
+            out[r, torch.arange(x.shape[1]), k] = 10.0
+        return out
