@@ -51,10 +51,11 @@ def add_search_flags(ap: argparse.ArgumentParser) -> None:
                         "resume at the most probable choice left open (complete: every commit can be undone)")
     g.add_argument("--search-budget", type=int, help="with --search: most NFE per puzzle (default 400)")
     g.add_argument("--search-views", type=int,
-                   help="with --search: symmetric views of each puzzle (Sudoku, up to 8: fixed relabellings, row, "
-                        "column and band permutations; mazes, up to 4: half turn and mirrors); a puzzle still unsolved after --search-restart NFE starts again "
-                        "in the next view, all within the budget (default: the views and restart the checkpoint "
-                        "records, chosen on validation; 1 where it records none, or with --trace)")
+                   help="with --search: symmetric views of each puzzle (Sudoku, up to 8: fixed relabellings, "
+                        "row, column and band permutations; mazes, up to 4: half turn and mirrors); a puzzle "
+                        "still unsolved after --search-restart NFE starts again in the next view, all within "
+                        "the budget (default: the views and restart the checkpoint records, chosen on "
+                        "validation; 1 where it records none, or with --trace)")
     g.add_argument("--search-restart", type=int,
                    help="with --search-views: NFE each view but the last may use (default: the checkpoint's, "
                         "else the budget split evenly)")
