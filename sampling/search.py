@@ -76,6 +76,10 @@ class SearchOptions(BaseModel):
         """NFE each view but the last may use."""
         return self.search_restart or max(1, self.search_budget // self.search_views)
 
+    def dump(self) -> dict:
+        """The options as a dict, with the restart in effect written out when there are views."""
+        return self.model_dump() | ({"search_restart": self.restart} if self.search_views > 1 else {})
+
 
 def check_decoding(options: dict, guided: dict | None, sampler: str = "eb") -> None:
     """Constraints across the sampler's options and the search's, checked before any model

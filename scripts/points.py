@@ -42,10 +42,7 @@ def parse_point(spec: str) -> tuple[str, dict, dict | None]:
         if k in g and g.get("search", "0").lower() in ("0", "false", "no"):
             raise ValueError(f"bad point {spec!r}: {k} applies with search=1")
     try:
-        so = SearchOptions(**g) if g else None
-        opts, guided = OPTIONS[name](**kv).model_dump(), (so.model_dump() if so else None)
-        if so and so.search_views > 1:
-            guided["search_restart"] = so.restart
+        opts, guided = OPTIONS[name](**kv).model_dump(), (SearchOptions(**g).dump() if g else None)
         check_decoding(opts, guided, name)
         return name, opts, guided
     except ValidationError as e:

@@ -131,7 +131,9 @@ TABLES += [
                           "--points eb:gamma=0.03,search=1,search_budget=400 "
                           "eb:gamma=0.03,search=1,search_budget=400,search_views=4,search_restart=100 "
                           "--csv runs/sv/maze-${S%.csv}.csv; then python -m scripts.results --gather "
-                          "docs/search-views.csv runs/sv/sudoku-hard.csv runs/sv/sudoku-sparse.csv runs/sv/maze-test.csv runs/sv/maze-mixed.csv runs/sv/maze-test-15.csv runs/sv/maze-test-20.csv"),
+                          "docs/search-views.csv runs/sv/sudoku-hard.csv runs/sv/sudoku-sparse.csv "
+                          "runs/sv/maze-test.csv runs/sv/maze-mixed.csv runs/sv/maze-test-15.csv "
+                          "runs/sv/maze-test-20.csv"),
      ["set"] + EVAL_COLS[1:8]),
 ]
 SHOW_BUDGETS = (10, 25, 50, 100, 200, 400, 800)

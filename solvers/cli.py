@@ -150,7 +150,7 @@ def check_args(args, task_name: str, rules_of: tuple[str, ...] = (), views_of: i
         try:
             so = SearchOptions(search=args.search, rules=args.rules, **given)
             check_views(so.search_views, views_of)
-            guided = so.model_dump() | ({"search_restart": so.restart} if so.search_views > 1 else {})
+            guided = so.dump()
         except ValidationError as e:
             raise UsageError(option_error(e)) from None
         except ValueError as e:
@@ -220,7 +220,7 @@ def validated_views(args, meta: dict, guided: dict | None, task_views: int) -> d
     chosen = search_views_for(meta, guided["search_budget"], task_views)
     if chosen is None:
         return guided
-    return SearchOptions(**dict(guided, search_views=chosen[0], search_restart=chosen[1])).model_dump()
+    return SearchOptions(**dict(guided, search_views=chosen[0], search_restart=chosen[1])).dump()
 
 
 def run(task, argv, *, doc: str, depth_name: str, parse_one, write_answers, show_one) -> int:
